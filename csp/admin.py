@@ -1,0 +1,308 @@
+"""The Django admin, laid out so a coordinator can keep a whole plan in it.
+
+Each level of the plan (plan › priority › objective › action) has the next level inline, with a
+link through to edit it in full, since the admin cannot nest inlines.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from csp.models import (
+    Action,
+    ActionLead,
+    District,
+    Funding,
+    Measure,
+    MeasureFigure,
+    Membership,
+    ObjectiveStrand,
+    Officer,
+    Organisation,
+    Partnership,
+    PartnershipRole,
+    Plan,
+    Priority,
+    PrioritySummary,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    Risk,
+    StatutoryStrand,
+    StrategicObjective,
+    Theme,
+)
+
+admin.site.site_header = "CSP Tracker administration"
+admin.site.site_title = "CSP Tracker"
+
+
+# -- partnerships and their members --------------------------------------------------------
+
+
+class DistrictInline(admin.TabularInline):
+    model = District
+    extra = 0
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+class RiskInline(admin.TabularInline):
+    model = Risk
+    extra = 0
+    fields = ["number", "title", "likelihood", "impact"]
+    show_change_link = True
+
+
+class FundingInline(admin.TabularInline):
+    model = Funding
+    extra = 0
+    fields = ["financial_year", "source", "amount", "is_top_slice", "recipient", "plan"]
+    autocomplete_fields = ["recipient"]
+    show_change_link = True
+
+
+class PartnershipRoleInline(admin.TabularInline):
+    model = PartnershipRole
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Partnership)
+class PartnershipAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "is_public", "reports_by_priority_summary"]
+    search_fields = ["name", "short_name"]
+    list_filter = ["is_public", "reports_by_priority_summary"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [DistrictInline, MembershipInline, RiskInline, FundingInline, PartnershipRoleInline]
+
+
+class OfficerInline(admin.TabularInline):
+    model = Officer
+    extra = 0
+    fields = ["name", "initials", "job_title", "email", "phone", "user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "kind"]
+    search_fields = ["name", "short_name", "slug"]
+    list_filter = ["kind", "partnerships"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OfficerInline]
+
+
+@admin.register(Officer)
+class OfficerAdmin(admin.ModelAdmin):
+    list_display = ["name", "initials", "organisation", "job_title", "email"]
+    search_fields = ["name", "initials", "organisation__name", "organisation__short_name", "email"]
+    list_filter = ["organisation"]
+    autocomplete_fields = ["organisation", "user"]
+    list_select_related = ["organisation"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "partnership"]
+    list_filter = ["partnership"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Risk)
+class RiskAdmin(admin.ModelAdmin):
+    list_display = ["title", "partnership", "number", "rating"]
+    list_filter = ["partnership", "likelihood", "impact"]
+    search_fields = ["title", "description", "mitigation"]
+
+
+@admin.register(Funding)
+class FundingAdmin(admin.ModelAdmin):
+    list_display = ["source", "partnership", "financial_year_label", "amount", "is_top_slice", "recipient"]
+    list_filter = ["partnership", "financial_year", "is_top_slice"]
+    search_fields = ["source", "purpose"]
+    autocomplete_fields = ["recipient", "actions", "plan"]
+    list_select_related = ["partnership", "recipient"]
+
+
+# -- the plan hierarchy --------------------------------------------------------------------
+
+
+class PriorityInline(admin.TabularInline):
+    model = Priority
+    extra = 0
+    fields = ["number", "title"]
+    show_change_link = True
+
+
+class ReportingPeriodInline(admin.TabularInline):
+    model = ReportingPeriod
+    extra = 0
+    fields = ["year", "quarter", "deadline", "status"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["title", "partnership", "version_label", "years_label", "status"]
+    list_filter = ["status", "partnership"]
+    search_fields = ["title", "slug", "partnership__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["previous_version"]
+    list_select_related = ["partnership"]
+    inlines = [PriorityInline, ReportingPeriodInline]
+
+
+class ThemeInline(admin.TabularInline):
+    model = Theme
+    extra = 0
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = StrategicObjective
+    extra = 0
+    fields = ["number", "title", "theme", "is_statutory"]
+    show_change_link = True
+
+
+@admin.register(Priority)
+class PriorityAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "plan"]
+    list_filter = ["plan__partnership", "plan"]
+    search_fields = ["title", "description"]
+    list_select_related = ["plan"]
+    inlines = [ThemeInline, ObjectiveInline]
+
+
+class StrategicObjectiveForm(forms.ModelForm):
+    """Edits the objective's statutory strands as a row of checkboxes."""
+
+    statutory_strands = forms.MultipleChoiceField(
+        choices=StatutoryStrand.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The strands of the CSP strategy this objective addresses.",
+    )
+
+    class Meta:
+        model = StrategicObjective
+        fields = ["priority", "number", "title", "theme", "is_statutory"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if self.instance.pk:
+            self.fields["statutory_strands"].initial = self.instance.strand_values
+
+    def save_strands(self, objective: StrategicObjective) -> None:
+        chosen = set(self.cleaned_data["statutory_strands"])
+        objective.strands.exclude(strand__in=chosen).delete()
+        for strand in chosen - set(objective.strand_values):
+            ObjectiveStrand.objects.create(objective=objective, strand=strand)
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+    fields = ["number", "description", "timescale", "is_restricted"]
+    show_change_link = True
+
+
+@admin.register(StrategicObjective)
+class StrategicObjectiveAdmin(admin.ModelAdmin):
+    form = StrategicObjectiveForm
+    list_display = ["reference", "title", "priority", "is_statutory"]
+    list_filter = ["priority__plan", "is_statutory", "strands__strand"]
+    search_fields = ["title"]
+    list_select_related = ["priority__plan"]
+    inlines = [ActionInline]
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        assert isinstance(form, StrategicObjectiveForm)
+        form.save_strands(form.instance)
+
+
+class ActionLeadInline(admin.TabularInline):
+    model = ActionLead
+    extra = 0
+    autocomplete_fields = ["organisation", "officer"]
+
+
+class MeasureInline(admin.TabularInline):
+    model = Measure
+    extra = 0
+
+
+class QuarterlyUpdateInline(admin.StackedInline):
+    model = QuarterlyUpdate
+    extra = 0
+    fields = [("period", "district", "organisation"), ("status", "state"), "progress", "risks"]
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[QuarterlyUpdate]:
+        return super().get_queryset(request).select_related("period", "district")
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["reference", "description", "timescale", "lead_as_written", "is_restricted"]
+    list_filter = [
+        "objective__priority__plan",
+        "objective__priority",
+        "leads__organisation",
+        "districts",
+        "is_restricted",
+    ]
+    search_fields = ["description", "outcomes", "lead_as_written", "updates__progress"]
+    list_select_related = ["objective__priority__plan"]
+    autocomplete_fields = ["objective"]
+    filter_horizontal = ["districts"]
+    inlines = [ActionLeadInline, MeasureInline, QuarterlyUpdateInline]
+
+
+class MeasureFigureInline(admin.TabularInline):
+    model = MeasureFigure
+    extra = 0
+
+
+@admin.register(QuarterlyUpdate)
+class QuarterlyUpdateAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "period", "district", "status", "state", "updated_at"]
+    list_filter = ["period__plan", "status", "state", "district"]
+    search_fields = ["progress", "risks", "action__description"]
+    list_select_related = ["action__objective__priority", "period", "district"]
+    autocomplete_fields = ["action", "organisation", "author"]
+    readonly_fields = ["version", "created_at", "updated_at", "submitted_at"]
+    inlines = [MeasureFigureInline]
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(admin.ModelAdmin):
+    list_display = ["label", "plan", "deadline", "status"]
+    list_filter = ["status", "plan"]
+    search_fields = ["plan__title"]
+    list_select_related = ["plan"]
+
+
+@admin.register(PrioritySummary)
+class PrioritySummaryAdmin(admin.ModelAdmin):
+    list_display = ["priority", "organisation", "period", "state"]
+    list_filter = ["period__plan", "state", "organisation"]
+    search_fields = ["pursue", "prevent", "protect", "prepare"]
+    autocomplete_fields = ["organisation", "author"]
+    list_select_related = ["priority", "organisation", "period"]
+
+
+@admin.register(PartnershipRole)
+class PartnershipRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "partnership", "role"]
+    list_filter = ["partnership", "role"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]

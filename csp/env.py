@@ -1,0 +1,112 @@
+"""Strict readers for settings that come from the environment.
+
+Each helper refuses a malformed value with an ``ImproperlyConfigured`` error that names the
+variable, so a typo in production stops start-up instead of silently meaning something else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}: expected true or false (or 1/0, yes/no, on/off), got {raw!r}"
+    )
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    """A comma-separated list; blanks between commas are refused, not skipped."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return list(default or [])
+    items = [item.strip() for item in raw.split(",")]
+    if any(item == "" for item in items):
+        raise ImproperlyConfigured(f"{name}: empty item in comma-separated list {raw!r}")
+    return items
+
+
+def env_choice(name: str, choices: set[str], default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw not in choices:
+        allowed = ", ".join(sorted(choices))
+        raise ImproperlyConfigured(f"{name}: expected one of {allowed}, got {raw!r}")
+    return raw
+
+
+def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
+    """Turn ``DATABASE_URL`` into a ``DATABASES['default']`` entry.
+
+    Unset means the embedded SQLite file. ``sqlite:///relative.db``, ``sqlite:////abs/path.db``
+    and ``postgres://user:password@host:port/name?sslmode=require`` are understood; anything
+    else is refused, because a guess here would put a partnership's data somewhere unexpected.
+    """
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = unquote(parts.path)
+        if path.startswith("/"):
+            path = path[1:]
+        if not path:
+            raise ImproperlyConfigured(f"DATABASE_URL: no file name in {url!r}")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+
+    if scheme in {"postgres", "postgresql", "pgsql"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured(f"DATABASE_URL: no database name in {url!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured(f"DATABASE_URL: the port in {url!r} is not a number") from None
+        options = dict(parse_qsl(parts.query, keep_blank_values=False))
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": unquote(parts.hostname or ""),
+            "PORT": str(port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+
+    raise ImproperlyConfigured(
+        f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use sqlite:///file.db or postgres://…"
+    )

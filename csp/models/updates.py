@@ -1,0 +1,223 @@
+"""Reporting periods and what agencies report in them: quarterly updates and 4 Ps summaries.
+
+The rule for an action's status lives here too (``UpdateStatus.SEVERITY`` and
+``status_severity``), and ``ActionQuerySet.with_status`` is the one place that applies it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, IntegerField, Q, Value, When
+
+from csp.quarters import FinancialQuarter
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    REPORTED = "reported", "Reported"
+
+
+class ReportingPeriod(models.Model):
+    """A quarter of a financial year in which a plan's leads report progress."""
+
+    plan = models.ForeignKey("Plan", on_delete=models.CASCADE, related_name="periods")
+    year = models.PositiveSmallIntegerField(help_text="The financial year: 2016 for 2016/17.")
+    quarter = models.PositiveSmallIntegerField(choices=[(q, f"Q{q}") for q in range(1, 5)])
+    deadline = models.DateField("update deadline", null=True, blank=True)
+    status = models.CharField(max_length=10, choices=PeriodStatus, default=PeriodStatus.OPEN)
+
+    class Meta:
+        ordering = ["plan", "year", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "quarter"], name="period_unique_per_plan"),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def financial_quarter(self) -> FinancialQuarter:
+        return FinancialQuarter(self.year, self.quarter)
+
+    @property
+    def label(self) -> str:
+        return self.financial_quarter.label
+
+    @property
+    def slug(self) -> str:
+        return self.financial_quarter.slug
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == PeriodStatus.REPORTED
+
+    def clean(self) -> None:
+        if self.plan_id and self.year is not None:
+            plan = self.plan
+            if not plan.first_year <= self.year <= plan.last_year:
+                raise ValidationError({"year": f"{plan} runs {plan.years_label} only."})
+
+
+class UpdateStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    OFF_TRACK = "off_track", "Off track"
+    COMPLETE = "complete", "Complete"
+    NO_LONGER_REQUIRED = "no_longer_required", "No longer required"
+    NOT_GIVEN = "not_given", "No status given"
+
+
+# When an action's districts report different statuses for a period, the worst one wins: red
+# before amber before not started before green; complete only when every district is.
+# An update that gives no status says nothing and loses to any that does.
+STATUS_SEVERITY: dict[str, int] = {
+    UpdateStatus.OFF_TRACK: 6,
+    UpdateStatus.AT_RISK: 5,
+    UpdateStatus.NOT_STARTED: 4,
+    UpdateStatus.ON_TRACK: 3,
+    UpdateStatus.COMPLETE: 2,
+    UpdateStatus.NO_LONGER_REQUIRED: 1,
+    UpdateStatus.NOT_GIVEN: 0,
+}
+
+
+def status_severity(field: str = "status") -> Case:
+    """A SQL expression ranking ``field`` by ``STATUS_SEVERITY``, worst highest."""
+    return Case(
+        *(When(**{field: status}, then=Value(rank)) for status, rank in STATUS_SEVERITY.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+class UpdateState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    RETURNED = "returned", "Returned"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
+    def reported(self) -> QuarterlyUpdateQuerySet:
+        """Updates that count towards an action's status: submitted or accepted, not drafts."""
+        return self.filter(state__in=[UpdateState.SUBMITTED, UpdateState.ACCEPTED])
+
+
+class QuarterlyUpdate(models.Model):
+    """Progress on one action in one period, for one district or (district blank) the whole area."""
+
+    action = models.ForeignKey("Action", on_delete=models.PROTECT, related_name="updates")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="updates")
+    district = models.ForeignKey(
+        "District", on_delete=models.PROTECT, null=True, blank=True, related_name="updates",
+        help_text="Leave blank for an update covering the whole partnership area.",
+    )
+    organisation = models.ForeignKey(
+        "Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="updates",
+        help_text="The agency that reported it.",
+    )
+    status = models.CharField(max_length=20, choices=UpdateStatus, default=UpdateStatus.NOT_GIVEN)
+    progress = models.TextField(blank=True)
+    risks = models.TextField("risks and dependencies", blank=True)
+    state = models.CharField(max_length=10, choices=UpdateState, default=UpdateState.DRAFT)
+    return_comment = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QuarterlyUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["action", "period", "district__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "period", "district"], name="update_unique_per_district"
+            ),
+            # NULLs never clash in a unique index, so the whole-area update needs its own rule.
+            models.UniqueConstraint(
+                fields=["action", "period"],
+                condition=Q(district__isnull=True),
+                name="update_unique_whole_area",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=list(UpdateStatus.values)), name="update_status_known"
+            ),
+            models.CheckConstraint(condition=Q(state__in=list(UpdateState.values)), name="update_state_known"),
+        ]
+
+    def __str__(self) -> str:
+        where = f" {self.district.name}" if self.district_id else ""
+        return f"{self.action.reference} {self.period.label}{where}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
+            errors["period"] = "Choose a period of this action's own plan."
+        if self.action_id and self.district_id:
+            if self.district.partnership_id != self.action.plan.partnership_id:
+                errors["district"] = "Choose a district of this action's partnership."
+            elif self.action.districts.exists() and not self.action.districts.filter(pk=self.district_id).exists():
+                errors["district"] = "This action does not cover that district."
+        if errors:
+            raise ValidationError(errors)
+
+
+class MeasureFigure(models.Model):
+    """The figure an update reports for one of its action's measures."""
+
+    measure = models.ForeignKey("Measure", on_delete=models.CASCADE, related_name="figures")
+    update = models.ForeignKey(QuarterlyUpdate, on_delete=models.CASCADE, related_name="figures")
+    value = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["update", "measure"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "update"], name="figure_unique_per_update"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.value}"
+
+
+class PrioritySummary(models.Model):
+    """An organisation's summary of its work on a priority in a period, under the 4 Ps."""
+
+    priority = models.ForeignKey("Priority", on_delete=models.CASCADE, related_name="summaries")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="summaries")
+    organisation = models.ForeignKey("Organisation", on_delete=models.PROTECT, related_name="summaries")
+    pursue = models.TextField(blank=True, help_text="Prosecuting and disrupting offenders.")
+    prevent = models.TextField(blank=True, help_text="Stopping people becoming involved.")
+    protect = models.TextField(blank=True, help_text="Strengthening protection of people and places.")
+    prepare = models.TextField(blank=True, help_text="Reducing the impact when harm happens.")
+    state = models.CharField(max_length=10, choices=UpdateState, default=UpdateState.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "period", "organisation__name"]
+        verbose_name_plural = "priority summaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["priority", "period", "organisation"], name="summary_unique_per_organisation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority} – {self.organisation.name} – {self.period.label}"
+
+    def clean(self) -> None:
+        if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
+            raise ValidationError({"period": "Choose a period of this priority's own plan."})

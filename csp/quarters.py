@@ -1,0 +1,133 @@
+"""Financial-year quarters, as UK public bodies count them.
+
+The financial year runs April to March: "2016/17" is 1 April 2016 to 31 March 2017, its Q1 is
+April–June 2016 and its Q4 January–March 2017. This module is the only place that does that
+arithmetic and the only place that formats or parses a quarter's label ("2016/17 Q1") and slug
+("2016-17-q1").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+
+FIRST_MONTH = 4  # April
+
+_LABEL = re.compile(r"^\s*(\d{4})\s*[/-]\s*(\d{2})\s*[\s-]\s*q([1-4])\s*$", re.IGNORECASE)
+
+
+def financial_year_label(year: int) -> str:
+    """``2016`` → ``"2016/17"``; ``1999`` → ``"1999/00"``."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def financial_year_slug(year: int) -> str:
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+def financial_year_of(day: date) -> int:
+    """The financial year (by its first calendar year) that ``day`` falls in."""
+    return day.year if day.month >= FIRST_MONTH else day.year - 1
+
+
+@dataclass(frozen=True, order=True)
+class FinancialQuarter:
+    """Quarter ``quarter`` (1–4) of the financial year starting in April of ``year``."""
+
+    year: int
+    quarter: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.quarter <= 4:
+            raise ValueError(f"quarter must be 1 to 4, not {self.quarter}")
+        if not 1900 <= self.year <= 2999:
+            raise ValueError(f"financial year {self.year} is out of range")
+
+    @classmethod
+    def containing(cls, day: date) -> FinancialQuarter:
+        year = financial_year_of(day)
+        months_in = (day.month - FIRST_MONTH) % 12
+        return cls(year, months_in // 3 + 1)
+
+    @classmethod
+    def parse(cls, text: str) -> FinancialQuarter:
+        """Read a label (``2016/17 Q1``) or a slug (``2016-17-q1``).
+
+        The second year must follow the first, so ``2016/18 Q1`` is refused rather than guessed.
+        """
+        match = _LABEL.match(text)
+        if not match:
+            raise ValueError(f"{text!r} is not a financial quarter such as 2016/17 Q1")
+        first, second, quarter = int(match[1]), int(match[2]), int(match[3])
+        if (first + 1) % 100 != second:
+            raise ValueError(f"{text!r}: {second:02d} does not follow {first}")
+        return cls(first, quarter)
+
+    @property
+    def label(self) -> str:
+        return f"{financial_year_label(self.year)} Q{self.quarter}"
+
+    @property
+    def slug(self) -> str:
+        return f"{financial_year_slug(self.year)}-q{self.quarter}"
+
+    @property
+    def financial_year_label(self) -> str:
+        return financial_year_label(self.year)
+
+    @property
+    def start(self) -> date:
+        month0 = FIRST_MONTH - 1 + 3 * (self.quarter - 1)
+        return date(self.year + month0 // 12, month0 % 12 + 1, 1)
+
+    @property
+    def end(self) -> date:
+        month0 = FIRST_MONTH - 1 + 3 * (self.quarter - 1) + 2
+        year, month = self.year + month0 // 12, month0 % 12 + 1
+        return date(year, month, calendar.monthrange(year, month)[1])
+
+    def next(self) -> FinancialQuarter:
+        if self.quarter == 4:
+            return FinancialQuarter(self.year + 1, 1)
+        return FinancialQuarter(self.year, self.quarter + 1)
+
+    def previous(self) -> FinancialQuarter:
+        if self.quarter == 1:
+            return FinancialQuarter(self.year - 1, 4)
+        return FinancialQuarter(self.year, self.quarter - 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+_QUARTER_TOKEN = re.compile(r"\bQ\s*([1-4])(?:\s*[-–—][\s\-–—]*Q?\s*([1-4]))?\b", re.IGNORECASE)
+_MONTHS = {
+    name: number
+    for number in range(1, 13)
+    for name in {calendar.month_name[number].lower(), calendar.month_abbr[number].lower()}
+}
+_MONTHS["sept"] = 9
+_MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?[\s-]*(\d{2}|\d{4})\b")
+
+
+def due_quarter_from_timescale(text: str, first_year: int) -> FinancialQuarter | None:
+    """Derive the quarter an action is due from its timescale as written, where one can be.
+
+    ``first_year`` is the financial year the plan starts in, for timescales that name only a
+    quarter. A month with a year ("Sept 16", "Apr-25") wins over a bare quarter; for a range
+    ("Q1-4", "Q3-4") the last quarter counts; "Ongoing" and the like give ``None``.
+    """
+    for word, year_text in _MONTH_YEAR.findall(text):
+        month = _MONTHS.get(word.lower())
+        if month is None:
+            continue
+        year = int(year_text)
+        if year < 100:
+            year += 2000
+        return FinancialQuarter.containing(date(year, month, 1))
+    quarters = [int(last or first) for first, last in _QUARTER_TOKEN.findall(text)]
+    if quarters:
+        return FinancialQuarter(first_year, max(quarters))
+    return None
