@@ -1,0 +1,35 @@
+# CSP Tracker: the two commands of the quick start are `make demo` and `make test`.
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+MANAGE := $(PYTHON) manage.py
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: install demo run test test-sqlite test-postgres lint
+
+## Everything the app and its tests need: system packages, Python packages into .venv.
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock scripts/install-system-packages
+	scripts/install-system-packages
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+## Install everything, load the demo partnerships and serve them at http://127.0.0.1:8000
+demo: install
+	DEBUG=true $(MANAGE) migrate --no-input
+	DEBUG=true $(MANAGE) load_demo
+	DEBUG=true $(MANAGE) runserver 127.0.0.1:8000
+
+## The whole test suite, on SQLite, or on the database DATABASE_URL names.
+test: install
+	$(VENV)/bin/pytest
+
+## The same suite on a local PostgreSQL 15 server, started if need be.
+test-postgres: install
+	DATABASE_URL=$$(scripts/postgres-test-server) $(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .

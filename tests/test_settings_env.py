@@ -1,0 +1,123 @@
+"""Settings come from the environment, and a malformed value stops start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from csp.env import database_from_url, env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the real settings in a fresh interpreter with exactly these variables."""
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import csp.settings as s; print(s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.LANGUAGE_CODE)"],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_defaults_are_sqlite_london_and_british_english():
+    result = start_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "Europe/London", "en-gb"]
+
+
+def test_a_malformed_debug_stops_start_up_naming_it():
+    result = start_settings(DEBUG="maybe", SECRET_KEY="x")
+    assert result.returncode != 0
+    assert "DEBUG: expected true or false" in result.stderr
+
+
+def test_production_without_a_secret_key_stops_start_up():
+    result = start_settings(DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY: must be set" in result.stderr
+
+
+def test_an_unknown_database_scheme_stops_start_up():
+    result = start_settings(DEBUG="1", DATABASE_URL="mysql://u:p@h/db")
+    assert result.returncode != 0
+    assert "DATABASE_URL: unsupported scheme 'mysql'" in result.stderr
+
+
+def test_a_bad_email_port_stops_start_up():
+    result = start_settings(DEBUG="1", EMAIL_PORT="twenty-five")
+    assert result.returncode != 0
+    assert "EMAIL_PORT: expected a whole number" in result.stderr
+
+
+def test_postgres_url_selects_postgresql():
+    result = start_settings(DEBUG="1", DATABASE_URL="postgres://csp:pw@localhost:5432/csp")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False), ("", False)]
+)
+def test_env_bool_reads_the_usual_words(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG") is expected
+
+
+def test_env_bool_refuses_anything_else(monkeypatch):
+    monkeypatch.setenv("FLAG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="FLAG"):
+        env_bool("FLAG")
+
+
+def test_env_int(monkeypatch):
+    monkeypatch.setenv("N", " 587 ")
+    assert env_int("N", 25) == 587
+    monkeypatch.setenv("N", "5x")
+    with pytest.raises(ImproperlyConfigured, match="N: expected a whole number"):
+        env_int("N", 25)
+
+
+def test_env_list_refuses_blank_items(monkeypatch):
+    monkeypatch.setenv("HOSTS", "a.example, b.example")
+    assert env_list("HOSTS") == ["a.example", "b.example"]
+    monkeypatch.setenv("HOSTS", "a.example,,b.example")
+    with pytest.raises(ImproperlyConfigured, match="HOSTS: empty item"):
+        env_list("HOSTS")
+
+
+def test_database_url_unset_is_the_sqlite_file():
+    db = database_from_url("", default_sqlite_path=Path("/srv/csp.sqlite3"))
+    assert db == {"ENGINE": "django.db.backends.sqlite3", "NAME": Path("/srv/csp.sqlite3")}
+
+
+def test_database_url_postgres_parts_are_decoded():
+    db = database_from_url(
+        "postgresql://csp%40council:p%2Fss@db.internal:6543/csp_live?sslmode=require",
+        default_sqlite_path=Path("x"),
+    )
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "csp@council", "p/ss", "db.internal", "6543", "csp_live"
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://u:p@host/", "no database name"),
+        ("postgres://u:p@host:port/db", "port"),
+        ("sqlite://", "no file name"),
+        ("redis://localhost", "unsupported scheme"),
+    ],
+)
+def test_database_url_mistakes_are_named(url, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        database_from_url(url, default_sqlite_path=Path("x"))

@@ -1,0 +1,97 @@
+"""An action's status: the worst of its districts' reported updates, for a period or the latest."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from csp.models import Action, UpdateState, UpdateStatus
+from tests import factories as make
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setting():
+    action = make.action()
+    plan = action.plan
+    partnership = plan.partnership
+    return {
+        "action": action,
+        "q1": make.period(plan, 2016, 1),
+        "q2": make.period(plan, 2016, 2),
+        "rochford": make.district(partnership, "Rochford"),
+        "castle_point": make.district(partnership, "Castle Point"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (UpdateStatus.ON_TRACK, UpdateStatus.AT_RISK, UpdateStatus.AT_RISK),
+        (UpdateStatus.AT_RISK, UpdateStatus.OFF_TRACK, UpdateStatus.OFF_TRACK),
+        (UpdateStatus.COMPLETE, UpdateStatus.ON_TRACK, UpdateStatus.ON_TRACK),
+        (UpdateStatus.NOT_STARTED, UpdateStatus.ON_TRACK, UpdateStatus.NOT_STARTED),
+        (UpdateStatus.COMPLETE, UpdateStatus.NO_LONGER_REQUIRED, UpdateStatus.COMPLETE),
+        (UpdateStatus.NOT_GIVEN, UpdateStatus.COMPLETE, UpdateStatus.COMPLETE),
+        (UpdateStatus.COMPLETE, UpdateStatus.COMPLETE, UpdateStatus.COMPLETE),
+    ],
+)
+def test_the_worst_district_status_wins(setting, first, second, expected):
+    s = setting
+    make.update(s["action"], s["q1"], first, s["rochford"])
+    make.update(s["action"], s["q1"], second, s["castle_point"])
+    assert s["action"].status_for(s["q1"]) == expected
+
+
+def test_a_whole_area_update_counts_alongside_district_ones(setting):
+    s = setting
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK)
+    assert s["action"].status_for(s["q1"]) == UpdateStatus.OFF_TRACK
+
+
+def test_drafts_and_returned_updates_do_not_count(setting):
+    s = setting
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["castle_point"], state=UpdateState.DRAFT)
+    assert s["action"].status_for(s["q1"]) == UpdateStatus.ON_TRACK
+    s["action"].updates.filter(district=s["rochford"]).update(state=UpdateState.RETURNED)
+    assert s["action"].status_for(s["q1"]) is None
+
+
+def test_without_a_period_the_latest_reported_period_counts(setting):
+    s = setting
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["rochford"])
+    make.update(s["action"], s["q2"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q2"], UpdateStatus.COMPLETE, s["castle_point"])
+    annotated = Action.objects.with_status().get(pk=s["action"].pk)
+    assert annotated.current_status == UpdateStatus.ON_TRACK
+    assert annotated.status_period_id == s["q2"].pk
+    assert s["action"].status_for(s["q1"]) == UpdateStatus.OFF_TRACK
+
+
+def test_latest_period_is_by_quarter_not_by_insertion_order(setting):
+    s = setting
+    make.update(s["action"], s["q2"], UpdateStatus.COMPLETE, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["rochford"])
+    assert s["action"].status_for() == UpdateStatus.COMPLETE
+
+
+def test_a_period_with_no_update_has_no_status(setting):
+    s = setting
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    assert s["action"].status_for(s["q2"]) is None
+
+
+def test_status_for_a_whole_list_costs_one_query(setting):
+    s = setting
+    objective = s["action"].objective
+    for n in range(2, 30):
+        action = make.action(objective, number=n)
+        make.update(action, s["q1"], UpdateStatus.AT_RISK if n % 2 else UpdateStatus.ON_TRACK, s["rochford"])
+    with CaptureQueriesContext(connection) as queries:
+        statuses = list(Action.objects.in_plan(s["action"].plan).with_status(s["q1"]).values_list("number", "current_status"))
+    assert len(queries) == 1
+    assert len(statuses) == 29
+    assert dict(statuses)[3] == UpdateStatus.AT_RISK
+    assert dict(statuses)[4] == UpdateStatus.ON_TRACK
