@@ -48,7 +48,7 @@ class District(models.Model):
     description = models.TextField(blank=True, help_text="Area facts: population, geography.")
 
     class Meta:
-        ordering = ["partnership", "name"]
+        ordering = ["partnership_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["partnership", "slug"], name="district_slug_unique"),
             models.UniqueConstraint(fields=["partnership", "name"], name="district_name_unique"),
@@ -102,7 +102,7 @@ class Membership(models.Model):
     )
 
     class Meta:
-        ordering = ["partnership", "-is_responsible_authority", "organisation__name"]
+        ordering = ["partnership_id", "-is_responsible_authority", "organisation__name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partnership", "organisation"], name="membership_unique"
@@ -158,7 +158,7 @@ class PartnershipRole(models.Model):
     role = models.CharField(max_length=20, choices=Role)
 
     class Meta:
-        ordering = ["partnership", "user"]
+        ordering = ["partnership_id", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "partnership"], name="one_role_per_partnership"),
         ]
@@ -195,7 +195,7 @@ class Risk(models.Model):
     impact = models.PositiveSmallIntegerField(choices=Impact)
 
     class Meta:
-        ordering = ["partnership", "number"]
+        ordering = ["partnership_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["partnership", "number"], name="risk_number_unique"),
             models.CheckConstraint(
@@ -234,7 +234,7 @@ class Funding(models.Model):
     actions = models.ManyToManyField("Action", blank=True, related_name="funding")
 
     class Meta:
-        ordering = ["partnership", "-financial_year", "is_top_slice", "source"]
+        ordering = ["partnership_id", "-financial_year", "is_top_slice", "source"]
         verbose_name_plural = "funding"
         constraints = [
             models.CheckConstraint(

@@ -42,7 +42,7 @@ class Plan(models.Model):
     )
 
     class Meta:
-        ordering = ["partnership", "-first_year", "title"]
+        ordering = ["partnership_id", "-first_year", "title"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(last_year__gte=models.F("first_year")), name="plan_years_in_order"
@@ -68,7 +68,7 @@ class Priority(models.Model):
     description = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["plan", "number"]
+        ordering = ["plan_id", "number"]
         verbose_name_plural = "priorities"
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="priority_number_unique"),
@@ -86,7 +86,7 @@ class Theme(models.Model):
     title = models.CharField(max_length=200)
 
     class Meta:
-        ordering = ["priority", "number"]
+        ordering = ["priority_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["priority", "number"], name="theme_number_unique"),
         ]
@@ -122,7 +122,7 @@ class StrategicObjective(models.Model):
     )
 
     class Meta:
-        ordering = ["priority", "number"]
+        ordering = ["priority_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["priority", "number"], name="objective_number_unique"),
         ]
@@ -150,7 +150,7 @@ class ObjectiveStrand(models.Model):
     strand = models.CharField(max_length=40, choices=StatutoryStrand)
 
     class Meta:
-        ordering = ["objective", "strand"]
+        ordering = ["objective_id", "strand"]
         constraints = [
             models.UniqueConstraint(fields=["objective", "strand"], name="objective_strand_unique"),
             models.CheckConstraint(
@@ -209,7 +209,7 @@ class Action(models.Model):
     objects = ActionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["objective__priority__plan", "objective__priority__number", "objective__number", "number"]
+        ordering = ["objective__priority__plan_id", "objective__priority__number", "objective__number", "number"]
         constraints = [
             models.UniqueConstraint(fields=["objective", "number"], name="action_number_unique"),
             models.CheckConstraint(
@@ -266,7 +266,7 @@ class ActionLead(models.Model):
     all_partners = models.BooleanField(default=False, help_text="Led by every member organisation.")
 
     class Meta:
-        ordering = ["action", "number"]
+        ordering = ["action_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["action", "number"], name="action_lead_number_unique"),
             models.CheckConstraint(
@@ -299,7 +299,7 @@ class Measure(models.Model):
     target_text = models.CharField(max_length=300, blank=True, help_text="The target as written.")
 
     class Meta:
-        ordering = ["action", "number"]
+        ordering = ["action_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["action", "number"], name="measure_number_unique"),
             models.CheckConstraint(

@@ -30,7 +30,7 @@ class ReportingPeriod(models.Model):
     status = models.CharField(max_length=10, choices=PeriodStatus, default=PeriodStatus.OPEN)
 
     class Meta:
-        ordering = ["plan", "year", "quarter"]
+        ordering = ["plan_id", "year", "quarter"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "year", "quarter"], name="period_unique_per_plan"),
             models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"),
@@ -137,7 +137,7 @@ class QuarterlyUpdate(models.Model):
     objects = QuarterlyUpdateQuerySet.as_manager()
 
     class Meta:
-        ordering = ["action", "period", "district__name"]
+        ordering = ["action_id", "period__year", "period__quarter", "district__name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["action", "period", "district"], name="update_unique_per_district"
@@ -179,7 +179,7 @@ class MeasureFigure(models.Model):
     value = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
-        ordering = ["update", "measure"]
+        ordering = ["update_id", "measure__number"]
         constraints = [
             models.UniqueConstraint(fields=["measure", "update"], name="figure_unique_per_update"),
         ]
@@ -207,7 +207,7 @@ class PrioritySummary(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["priority", "period", "organisation__name"]
+        ordering = ["priority_id", "period__year", "period__quarter", "organisation__name"]
         verbose_name_plural = "priority summaries"
         constraints = [
             models.UniqueConstraint(
