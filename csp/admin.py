@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -97,6 +98,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name", "slug"]
     list_filter = ["kind", "partnerships"]
     prepopulated_fields = {"slug": ["name"]}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [OfficerInline]
 
 
