@@ -7,14 +7,21 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
 .PHONY: install demo run test test-sqlite test-postgres lint
 
-## Everything the app and its tests need: system packages, Python packages into .venv.
-install: $(VENV)/.installed
+## Everything the app and its tests need: system packages, Python packages into .venv,
+## the GOV.UK Design System from npm built into static/build/.
+install: $(VENV)/.installed static/build/csp.css
 
 $(VENV)/.installed: pyproject.toml uv.lock scripts/install-system-packages
 	scripts/install-system-packages
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen --quiet
 	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+static/build/csp.css: node_modules/.package-lock.json scripts/build-frontend.mjs $(wildcard static/src/*.scss)
+	npm run --silent build
 
 ## Install everything, load the demo partnerships and serve them at http://127.0.0.1:8000
 demo: install
