@@ -3,7 +3,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 MANAGE := $(PYTHON) manage.py
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := python3 -m uv
 
 .PHONY: install demo run test test-sqlite test-postgres lint
 
@@ -13,7 +13,7 @@ install: $(VENV)/.installed static/build/csp.css
 
 $(VENV)/.installed: pyproject.toml uv.lock scripts/install-system-packages
 	scripts/install-system-packages
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --quiet
 	@touch $@
 
