@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from csp.models import Action, UpdateState, UpdateStatus
+from csp.quarters import FinancialQuarter
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +96,16 @@ def test_status_for_a_whole_list_costs_one_query(setting):
     assert len(statuses) == 29
     assert dict(statuses)[3] == UpdateStatus.AT_RISK
     assert dict(statuses)[4] == UpdateStatus.ON_TRACK
+
+
+def test_a_financial_quarter_means_that_quarter_in_each_actions_own_plan(setting):
+    s = setting
+    other = make.action()
+    other_q1 = make.period(other.plan, 2016, 1)
+    make.update(s["action"], s["q1"], UpdateStatus.AT_RISK, s["rochford"])
+    make.update(other, other_q1, UpdateStatus.COMPLETE)
+    make.update(s["action"], s["q2"], UpdateStatus.ON_TRACK, s["rochford"])
+    statuses = dict(
+        Action.objects.with_status(FinancialQuarter(2016, 1)).values_list("pk", "current_status")
+    )
+    assert statuses == {s["action"].pk: UpdateStatus.AT_RISK, other.pk: UpdateStatus.COMPLETE}

@@ -163,16 +163,20 @@ class ObjectiveStrand(models.Model):
 
 
 class ActionQuerySet(models.QuerySet["Action"]):
-    def with_status(self, period: ReportingPeriod | None = None) -> ActionQuerySet:
+    def with_status(self, period: ReportingPeriod | FinancialQuarter | None = None) -> ActionQuerySet:
         """Annotate each action's status: ``current_status`` and the ``status_period_id`` it is from.
 
         For ``period``, it is the worst status among that period's reported updates across the
         action's districts (see ``STATUS_SEVERITY``); with no period, the same for the latest
         period the action has a reported update in. ``None`` where there is no such update.
+        ``period`` may be a plan's ``ReportingPeriod`` or a ``FinancialQuarter``, which means that
+        quarter in whichever plan each action belongs to.
         One correlated subquery per annotation, so a whole list costs one query.
         """
         updates = QuarterlyUpdate.objects.reported().filter(action=OuterRef("pk"))
-        if period is not None:
+        if isinstance(period, FinancialQuarter):
+            updates = updates.filter(period__year=period.year, period__quarter=period.quarter)
+        elif period is not None:
             updates = updates.filter(period=period)
         ranked = updates.annotate(severity=status_severity()).order_by(
             "-period__year", "-period__quarter", "-severity"

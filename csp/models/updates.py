@@ -125,6 +125,9 @@ class QuarterlyUpdate(models.Model):
     progress = models.TextField(blank=True)
     risks = models.TextField("risks and dependencies", blank=True)
     state = models.CharField(max_length=10, choices=UpdateState, default=UpdateState.DRAFT)
+    is_restricted = models.BooleanField(
+        "restricted", default=False, help_text="Hidden from the public view."
+    )
     return_comment = models.TextField(blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
