@@ -65,6 +65,16 @@ class FinancialQuarter:
             raise ValueError(f"{text!r}: {second:02d} does not follow {first}")
         return cls(first, quarter)
 
+    @classmethod
+    def from_key(cls, key: int) -> FinancialQuarter:
+        """The inverse of ``key``: ``20161`` → 2016/17 Q1."""
+        return cls(key // 10, key % 10)
+
+    @property
+    def key(self) -> int:
+        """A sortable whole number, ``year * 10 + quarter``, that SQL can compute too."""
+        return self.year * 10 + self.quarter
+
     @property
     def label(self) -> str:
         return f"{financial_year_label(self.year)} Q{self.quarter}"

@@ -1,9 +1,19 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from csp import views
+from csp.views import actions, agencies, plans
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", plans.home, name="home"),
+    path("plans/<slug:slug>/", plans.dashboard, name="plan-dashboard"),
+    path("actions/", actions.action_list, name="action-list"),
+    path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
+    path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),
+    path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
+    path("agencies/", agencies.agency_list, name="agency-list"),
+    path("agencies/<slug:slug>/", agencies.agency_detail, name="agency-detail"),
+    path("accounts/sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

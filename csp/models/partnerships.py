@@ -8,7 +8,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from csp import access
 from csp.quarters import financial_year_label
+
+
+class PartnershipQuerySet(models.QuerySet["Partnership"]):
+    def visible_to(self, user: access.AnyUser) -> PartnershipQuerySet:
+        return self.filter(access.partnership_visibility(user, ""))
 
 
 class Partnership(models.Model):
@@ -31,6 +37,8 @@ class Partnership(models.Model):
     organisations = models.ManyToManyField(
         "Organisation", through="Membership", related_name="partnerships", blank=True
     )
+
+    objects = PartnershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -7,7 +7,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 
+from csp import access
 from csp.models.updates import QuarterlyUpdate, ReportingPeriod, status_severity
 from csp.quarters import FinancialQuarter, financial_year_label
 
@@ -16,6 +18,11 @@ class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ADOPTED = "adopted", "Adopted"
     ARCHIVED = "archived", "Archived"
+
+
+class PlanQuerySet(models.QuerySet["Plan"]):
+    def visible_to(self, user: access.AnyUser) -> PlanQuerySet:
+        return self.filter(access.partnership_visibility(user, "partnership"))
 
 
 class Plan(models.Model):
@@ -40,6 +47,8 @@ class Plan(models.Model):
     previous_version = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_versions"
     )
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["partnership_id", "-first_year", "title"]
@@ -186,6 +195,11 @@ class ActionQuerySet(models.QuerySet["Action"]):
             status_period_id=Subquery(ranked.values("period_id")[:1]),
         )
 
+    def visible_to(self, user: access.AnyUser) -> ActionQuerySet:
+        return self.filter(
+            access.full_visibility(user, "objective__priority__plan__partnership", ("is_restricted",))
+        )
+
     def in_plan(self, plan: Plan) -> ActionQuerySet:
         return self.filter(objective__priority__plan=plan)
 
@@ -230,6 +244,9 @@ class Action(models.Model):
     def __str__(self) -> str:
         text = self.description if len(self.description) <= 80 else self.description[:79] + "…"
         return f"{self.reference} {text}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("action-detail", args=[self.pk])
 
     @property
     def reference(self) -> str:

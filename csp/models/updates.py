@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from csp import access
 from csp.quarters import FinancialQuarter
 
 
@@ -106,6 +107,15 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
     def reported(self) -> QuarterlyUpdateQuerySet:
         """Updates that count towards an action's status: submitted or accepted, not drafts."""
         return self.filter(state__in=[UpdateState.SUBMITTED, UpdateState.ACCEPTED])
+
+    def visible_to(self, user: access.AnyUser) -> QuarterlyUpdateQuerySet:
+        return self.filter(
+            access.full_visibility(
+                user,
+                "action__objective__priority__plan__partnership",
+                ("is_restricted", "action__is_restricted"),
+            )
+        )
 
 
 class QuarterlyUpdate(models.Model):

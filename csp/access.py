@@ -1,0 +1,60 @@
+"""Who may see what: the one place that decides.
+
+A signed-in user sees the partnerships they hold a role in; anyone, signed in or not, sees the
+partnerships that have switched on the public view, without anything marked restricted.
+Superusers see everything. Querysets apply this through their ``visible_to`` methods, which all
+call the helpers here, so a list, a detail page and an export can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+
+AnyUser = User | AnonymousUser
+
+
+class SignInRequired(Exception):
+    """Raised by a view when the page exists but only a signed-in member may see it."""
+
+
+def member_partnership_ids(user: AnyUser) -> QuerySet[Any, Any]:
+    """A subquery of the ids of the partnerships ``user`` holds a role in."""
+    # Looked up by name: the models import this module for their ``visible_to`` methods.
+    return apps.get_model("csp", "PartnershipRole").objects.filter(user_id=user.pk).values("partnership_id")
+
+
+def partnership_visibility(user: AnyUser, path: str) -> Q:
+    """``Q`` for rows whose partnership (reached through ``path``) ``user`` may see at all."""
+    prefix = f"{path}__" if path else ""
+    if user.is_superuser:
+        return Q()
+    public = Q(**{f"{prefix}is_public": True})
+    if not user.is_authenticated:
+        return public
+    return public | Q(**{f"{prefix}pk__in": member_partnership_ids(user)})
+
+
+def full_visibility(user: AnyUser, path: str, restricted_fields: tuple[str, ...] = ()) -> Q:
+    """Like ``partnership_visibility``, but rows marked restricted show to members only."""
+    prefix = f"{path}__" if path else ""
+    if user.is_superuser:
+        return Q()
+    not_restricted = Q()
+    for field in restricted_fields:
+        not_restricted &= Q(**{field: False})
+    public = Q(**{f"{prefix}is_public": True}) & not_restricted
+    if not user.is_authenticated:
+        return public
+    return public | Q(**{f"{prefix}pk__in": member_partnership_ids(user)})
+
+
+def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
+    if user.is_superuser:
+        return True
+    if not user.is_authenticated:
+        return False
+    return member_partnership_ids(user).filter(partnership_id=partnership_id).exists()

@@ -1,0 +1,114 @@
+"""Server-side SVG charts: status counts per priority as horizontal stacked bars.
+
+The geometry is computed here and drawn by ``templates/includes/status_chart.svg``, so the web
+page and the PDF report draw the same chart. Every chart comes with a text alternative and is
+always shown next to a table of the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from csp.models import UpdateStatus
+
+# Status order along each bar, and fills that keep at least 3:1 contrast with white labels.
+BAR_ORDER: list[str | None] = [
+    UpdateStatus.OFF_TRACK,
+    UpdateStatus.AT_RISK,
+    UpdateStatus.NOT_STARTED,
+    UpdateStatus.ON_TRACK,
+    UpdateStatus.COMPLETE,
+    UpdateStatus.NO_LONGER_REQUIRED,
+    UpdateStatus.NOT_GIVEN,
+    None,
+]
+FILLS = {
+    UpdateStatus.OFF_TRACK: "#aa2a16",
+    UpdateStatus.AT_RISK: "#8a4a00",
+    UpdateStatus.NOT_STARTED: "#505a5f",
+    UpdateStatus.ON_TRACK: "#0f7a52",
+    UpdateStatus.COMPLETE: "#1d70b8",
+    UpdateStatus.NO_LONGER_REQUIRED: "#54319f",
+    UpdateStatus.NOT_GIVEN: "#28a197",
+    None: "#6f777b",
+}
+
+
+def status_label(status: str | None) -> str:
+    return UpdateStatus(status).label if status else "No update"
+
+
+@dataclass
+class Segment:
+    status: str | None
+    label: str
+    count: int
+    x: float
+    width: float
+    fill: str
+
+    @property
+    def text_x(self) -> float:
+        return self.x + 6
+
+    @property
+    def shows_count(self) -> bool:
+        """Only where the number fits inside the segment; the table always has it."""
+        return self.width >= 10 + 9 * len(str(self.count))
+
+
+@dataclass
+class Bar:
+    label: str
+    total: int
+    y: float
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def label_y(self) -> float:
+        return self.y - 6
+
+    @property
+    def count_y(self) -> float:
+        return self.y + 19
+
+
+@dataclass
+class StatusChart:
+    bars: list[Bar]
+    legend: list[tuple[str, str]]
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    description: str
+
+
+def status_chart(rows: list[tuple[str, dict[str | None, int]]], width: int = 640) -> StatusChart:
+    """``rows`` is one (priority label, {status: count}) pair per bar, in display order."""
+    label_width, bar_height, gap, top = 0, 28, 44, 8
+    plot_width = width - 60
+    largest = max((sum(counts.values()) for _, counts in rows), default=0) or 1
+    bars: list[Bar] = []
+    used: set[str | None] = set()
+    for index, (label, counts) in enumerate(rows):
+        bar = Bar(label=label, total=sum(counts.values()), y=top + index * (bar_height + gap) + 18)
+        x = float(label_width)
+        for status in BAR_ORDER:
+            count = counts.get(status, 0)
+            if not count:
+                continue
+            segment_width = plot_width * count / largest
+            bar.segments.append(Segment(status, status_label(status), count, x, segment_width, FILLS[status]))
+            used.add(status)
+            x += segment_width
+        bars.append(bar)
+    legend = [(status_label(s), FILLS[s]) for s in BAR_ORDER if s in used]
+    description = "; ".join(
+        f"{bar.label}: " + ", ".join(f"{s.count} {s.label.lower()}" for s in bar.segments)
+        if bar.segments
+        else f"{bar.label}: no actions"
+        for bar in bars
+    )
+    height = top + len(rows) * (bar_height + gap) + 10
+    return StatusChart(bars, legend, width, height, label_width, bar_height, description)

@@ -1,0 +1,207 @@
+"""CSV and Excel exports of the action list, built from plain values, never model instances.
+
+An export holds every row the list's filters select (all pages) in the list's order, with one
+column per district for the period's update text. Rows are read in chunks, each chunk costing
+three small queries (leads, districts, updates), so memory stays flat however long the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.http import FileResponse, StreamingHttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from csp import access
+from csp.models import ActionLead, ActionQuerySet, District, QuarterlyUpdate, UpdateStatus
+from csp.quarters import FinancialQuarter
+
+CHUNK = 2000
+WHOLE_AREA = "whole area"
+
+FIELDS = (
+    "pk",
+    "objective__priority__plan__title",
+    "objective__priority__number",
+    "objective__priority__title",
+    "objective__number",
+    "objective__title",
+    "number",
+    "description",
+    "outcomes",
+    "lead_as_written",
+    "timescale",
+    "current_status",
+    "last_quarter",
+)
+
+
+def action_rows(queryset: ActionQuerySet, period: FinancialQuarter | None, user: access.AnyUser) -> Iterator[list[Any]]:
+    """The header, then one row per action of ``queryset``, in its order."""
+    districts = _district_columns(queryset)
+    period_label = period.label if period else "latest"
+    yield [
+        "Ref",
+        "Plan",
+        "Priority",
+        "Strategic objective",
+        "Action",
+        "Outcomes / measures",
+        "Lead agency / officer",
+        "Lead as written",
+        "Timescale",
+        "Districts",
+        f"Status ({period_label})",
+        "Last update",
+        *(f"Update {period_label} – {name}" for name in districts),
+        f"Risks and dependencies {period_label}",
+    ]
+    statuses = dict(UpdateStatus.choices)
+    for chunk in _chunks(queryset.values_list(*FIELDS).iterator(chunk_size=CHUNK), CHUNK):
+        ids = [row[0] for row in chunk]
+        leads = _leads(ids)
+        covered = _districts(ids)
+        updates, risks = _updates(ids, period, user)
+        for (pk, plan, p_no, p_title, o_no, o_title, a_no, description, outcomes, lead_text,
+             timescale, status, last_quarter) in chunk:
+            yield [
+                f"{p_no}.{o_no}.{a_no}",
+                plan,
+                p_title,
+                o_title,
+                description,
+                outcomes,
+                "; ".join(leads.get(pk, [])),
+                lead_text,
+                timescale,
+                ", ".join(covered.get(pk, [])) or "All",
+                statuses.get(status, "No update"),
+                FinancialQuarter.from_key(last_quarter).label if last_quarter else "",
+                *(updates.get((pk, name), "") for name in districts),
+                "\n".join(risks.get(pk, [])),
+            ]
+
+
+def _district_columns(queryset: ActionQuerySet) -> list[str]:
+    names = (
+        District.objects.filter(partnership__plans__priorities__objectives__actions__in=queryset.values("pk"))
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    return [*sorted(set(names)), WHOLE_AREA]
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    chunk: list[tuple[Any, ...]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _leads(ids: list[int]) -> dict[int, list[str]]:
+    leads: dict[int, list[str]] = defaultdict(list)
+    rows = ActionLead.objects.filter(action_id__in=ids).order_by("action_id", "number").values_list(
+        "action_id", "all_partners", "organisation__name", "officer__name"
+    )
+    for action_id, all_partners, organisation, officer in rows:
+        if all_partners:
+            leads[action_id].append("All partners")
+        else:
+            leads[action_id].append(f"{organisation} – {officer}" if officer else organisation)
+    return leads
+
+
+def _districts(ids: list[int]) -> dict[int, list[str]]:
+    covered: dict[int, list[str]] = defaultdict(list)
+    through = District.actions.through.objects.filter(action_id__in=ids).order_by("district__name")
+    for action_id, name in through.values_list("action_id", "district__name"):
+        covered[action_id].append(name)
+    return covered
+
+
+def _updates(
+    ids: list[int], period: FinancialQuarter | None, user: access.AnyUser
+) -> tuple[dict[tuple[int, str], str], dict[int, list[str]]]:
+    updates: dict[tuple[int, str], str] = {}
+    risks: dict[int, list[str]] = defaultdict(list)
+    if period is None:
+        return updates, risks
+    rows = (
+        QuarterlyUpdate.objects.reported()
+        .visible_to(user)
+        .filter(action_id__in=ids, period__year=period.year, period__quarter=period.quarter)
+        .order_by("action_id", "district__name")
+        .values_list("action_id", "district__name", "progress", "risks")
+    )
+    for action_id, district, progress, risk in rows:
+        updates[(action_id, district or WHOLE_AREA)] = progress
+        if risk:
+            risks[action_id].append(f"{district}: {risk}" if district else risk)
+    return updates, risks
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    # A byte-order mark, so Excel opens the file as UTF-8 (pound signs, en dashes).
+    stream = (line for line in _with_bom(writer.writerow(row) for row in rows))
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _with_bom(lines: Iterator[str]) -> Iterator[str]:
+    yield "\ufeff"
+    yield from lines
+
+
+def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Actions")
+    header = next(rows)
+    widths = {"Ref": 8, "Action": 60, "Outcomes / measures": 50, "Strategic objective": 40}
+    for index, title in enumerate(header):
+        letter = get_column_letter(index + 1)
+        sheet.column_dimensions[letter].width = widths.get(title, 45 if title.startswith("Update") else 22)
+    sheet.freeze_panes = "B2"
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    def cells(values: list[Any], font: Font | None = None) -> list[WriteOnlyCell]:
+        out = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.alignment = wrap
+            if font:
+                cell.font = font
+            out.append(cell)
+        return out
+
+    sheet.append(cells(header, bold))
+    for row in rows:
+        sheet.append(cells(row))
+    handle = tempfile.TemporaryFile()
+    workbook.save(handle)
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

@@ -1,0 +1,308 @@
+"""Filters for the action list, as readable query parameters.
+
+``/actions/?plan=castle-point-rochford-2016-17&priority=1&lead=essex-police&status=at_risk``:
+plans, organisations and districts by slug, priorities by number ("1") and objectives by
+reference ("1.2") within the chosen plans, periods by quarter slug ("2016-17-q1").
+
+The choices every filter offers come from ``FilterOptions.load``, one UNION query for all of
+them, so the filter panel costs one query however many filters it has.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import django_filters
+from django import forms
+from django.db.models import (
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.http import HttpRequest
+
+from csp import access
+from csp.models import (
+    Action,
+    ActionLead,
+    ActionQuerySet,
+    District,
+    ObjectiveStrand,
+    Officer,
+    Organisation,
+    PeriodStatus,
+    Plan,
+    Priority,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    StatutoryStrand,
+    StrategicObjective,
+    UpdateStatus,
+)
+from csp.models.updates import status_severity
+from csp.quarters import FinancialQuarter
+
+NO_UPDATE = "none"
+
+
+@dataclass
+class FilterOptions:
+    """What the filters can offer this user, and the default period."""
+
+    plans: list[tuple[str, str]] = field(default_factory=list)
+    priorities: list[tuple[str, str]] = field(default_factory=list)
+    objectives: list[tuple[str, str]] = field(default_factory=list)
+    leads: list[tuple[str, str]] = field(default_factory=list)
+    officers: list[tuple[str, str]] = field(default_factory=list)
+    districts: list[tuple[str, str]] = field(default_factory=list)
+    periods: list[FinancialQuarter] = field(default_factory=list)
+    latest_reported: FinancialQuarter | None = None
+
+    @classmethod
+    def load(cls, user: access.AnyUser, plan_slugs: list[str] | None = None) -> FilterOptions:
+        """Read every filter's choices in one query.
+
+        Priorities and objectives are listed for the chosen plans only (with no plan chosen,
+        priorities by number alone): a county site has thousands of objectives.
+        """
+        plans = Plan.objects.visible_to(user)
+        chosen = plans.filter(slug__in=plan_slugs) if plan_slugs else plans.none()
+
+        def rows(qs: QuerySet, kind: str, key: F | Value, label: F | Value, n1: F | Value, n2: F | Value) -> QuerySet:
+            return qs.order_by().annotate(
+                o_kind=Value(kind, output_field=CharField()),
+                o_key=Cast(key, CharField()),
+                o_label=Cast(label, CharField()),
+                o_n1=Cast(n1, IntegerField()),
+                o_n2=Cast(n2, IntegerField()),
+            ).values_list("o_kind", "o_key", "o_label", "o_n1", "o_n2")
+
+        zero = Value(0)
+        blank = Value("")
+        visible_actions = Action.objects.filter(objective__priority__plan__in=plans)
+        union = rows(plans, "plan", F("slug"), F("title"), F("first_year"), zero).union(
+            rows(
+                Priority.objects.filter(plan__in=chosen) if plan_slugs else Priority.objects.filter(plan__in=plans),
+                "priority",
+                F("plan__slug") if plan_slugs else blank,
+                F("title") if plan_slugs else blank,
+                F("number"),
+                zero,
+            ),
+            rows(
+                StrategicObjective.objects.filter(priority__plan__in=chosen),
+                "objective",
+                F("priority__plan__slug"),
+                F("title"),
+                F("priority__number"),
+                F("number"),
+            ),
+            rows(
+                Organisation.objects.filter(
+                    Exists(visible_actions.filter(leads__organisation=OuterRef("pk")))
+                ),
+                "lead",
+                F("slug"),
+                F("name"),
+                zero,
+                zero,
+            ),
+            rows(
+                Officer.objects.filter(Exists(visible_actions.filter(leads__officer=OuterRef("pk")))),
+                "officer",
+                F("organisation__name"),
+                F("name"),
+                F("pk"),
+                zero,
+            ),
+            rows(District.objects.filter(partnership__plans__in=plans), "district", F("slug"), F("name"), zero, zero),
+            rows(ReportingPeriod.objects.filter(plan__in=plans), "period", F("status"), blank, F("year"), F("quarter")),
+            all=False,
+        )
+        found: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
+        for kind, key, label, n1, n2 in union:
+            found[kind].append((key, label, n1, n2))
+
+        options = cls()
+        options.plans = [(k, label) for k, label, _, _ in sorted(found["plan"], key=lambda r: (-r[2], r[1]))]
+        if plan_slugs and len(plan_slugs) == 1:
+            options.priorities = [(str(n), f"{n}. {label}") for _, label, n, _ in sorted(found["priority"], key=lambda r: r[2])]
+        else:
+            numbers = sorted({n for _, _, n, _ in found["priority"]})
+            options.priorities = [(str(n), f"Priority {n}") for n in numbers]
+        options.objectives = [
+            (f"{p}.{o}", f"{p}.{o} {_shorten(label)}")
+            for _, label, p, o in sorted(found["objective"], key=lambda r: (r[2], r[3]))
+        ]
+        options.leads = sorted(((k, label) for k, label, _, _ in found["lead"]), key=lambda r: r[1].lower())
+        options.officers = sorted(
+            ((str(n1), f"{label} ({organisation})") for organisation, label, n1, _ in found["officer"]),
+            key=lambda r: r[1].lower(),
+        )
+        districts: dict[str, str] = {}
+        for slug, label, _, _ in found["district"]:
+            districts.setdefault(slug, label)
+        options.districts = sorted(districts.items(), key=lambda r: r[1])
+        quarters = {FinancialQuarter(y, q): status for status, _, y, q in found["period"]}
+        options.periods = sorted(quarters, reverse=True)
+        reported = [q for q, status in quarters.items() if status != PeriodStatus.OPEN]
+        options.latest_reported = max(reported, default=max(quarters, default=None))
+        return options
+
+    def period_choices(self) -> list[tuple[str, str]]:
+        return [(q.slug, q.label) for q in self.periods]
+
+
+def _shorten(text: str, length: int = 70) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+class CheckboxFilter(django_filters.MultipleChoiceFilter):
+    """A multiple choice shown as GOV.UK checkboxes."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(*args, **kwargs)
+
+
+class ActionFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search the actions and their updates")
+    plan = CheckboxFilter(field_name="objective__priority__plan__slug", label="Plan")
+    priority = CheckboxFilter(field_name="objective__priority__number", label="Priority")
+    objective = CheckboxFilter(method="filter_objective", label="Strategic objective")
+    lead = CheckboxFilter(method="filter_lead", label="Lead agency")
+    officer = django_filters.MultipleChoiceFilter(method="filter_officer", label="Lead officer")
+    district = CheckboxFilter(method="filter_district", label="District")
+    status = CheckboxFilter(method="filter_status", label="Status")
+    statutory = CheckboxFilter(method="filter_statutory", label="Statutory strand")
+    period = django_filters.ChoiceFilter(method="keep", label="Status in period", empty_label=None)
+
+    class Meta:
+        model = Action
+        fields: list[str] = []
+
+    def __init__(self, *args, options: FilterOptions, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        f = self.filters
+        f["plan"].extra["choices"] = options.plans
+        f["priority"].extra["choices"] = options.priorities
+        f["objective"].extra["choices"] = options.objectives
+        f["lead"].extra["choices"] = options.leads
+        f["officer"].extra["choices"] = options.officers
+        f["district"].extra["choices"] = options.districts
+        f["status"].extra["choices"] = [*UpdateStatus.choices, (NO_UPDATE, "No update")]
+        f["statutory"].extra["choices"] = StatutoryStrand.choices
+        f["period"].extra["choices"] = options.period_choices()
+
+    def search(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
+        text = value.strip()
+        if not text:
+            return queryset
+        in_updates = QuarterlyUpdate.objects.filter(action=OuterRef("pk"), progress__icontains=text)
+        return queryset.filter(
+            Q(description__icontains=text) | Q(outcomes__icontains=text) | Exists(in_updates)
+        )
+
+    def filter_objective(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        wanted = Q()
+        for reference in value:
+            priority, _, objective = reference.partition(".")
+            wanted |= Q(objective__priority__number=int(priority), objective__number=int(objective))
+        return queryset.filter(wanted)
+
+    def filter_lead(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        return queryset.filter(
+            Exists(ActionLead.objects.filter(action=OuterRef("pk"), organisation__slug__in=value))
+        )
+
+    def filter_officer(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        return queryset.filter(Exists(ActionLead.objects.filter(action=OuterRef("pk"), officer_id__in=value)))
+
+    def filter_district(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        # An action with no districts covers them all.
+        covers = District.objects.filter(actions=OuterRef("pk"))
+        return queryset.filter(
+            Exists(covers.filter(slug__in=value))
+            | (~Exists(covers) & Exists(District.objects.filter(partnership__plans__priorities__objectives=OuterRef("objective"), slug__in=value)))
+        )
+
+    def filter_status(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        wanted = Q(current_status__in=[v for v in value if v != NO_UPDATE])
+        if NO_UPDATE in value:
+            wanted |= Q(current_status__isnull=True)
+        return queryset.filter(wanted)
+
+    def filter_statutory(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+        return queryset.filter(
+            Exists(ObjectiveStrand.objects.filter(objective=OuterRef("objective"), strand__in=value))
+        )
+
+    def keep(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
+        """The period is applied by the view, which annotates each action's status for it."""
+        return queryset
+
+
+@dataclass
+class ActionListing:
+    """The action list for one request: its filters, its period and its queryset.
+
+    The list page and both exports build it the same way, so an export holds exactly what the
+    list shows.
+    """
+
+    options: FilterOptions
+    period: FinancialQuarter | None
+    filterset: ActionFilterSet
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> ActionListing:
+        user = request.user
+        options = FilterOptions.load(user, request.GET.getlist("plan"))
+        period = options.latest_reported
+        if request.GET.get("period"):
+            try:
+                asked = FinancialQuarter.parse(request.GET["period"])
+            except ValueError:
+                asked = None
+            if asked in options.periods:
+                period = asked
+        queryset = (
+            Action.objects.visible_to(user)
+            .with_status(period)
+            .annotate(
+                status_rank=status_severity("current_status"),
+                # The latest quarter with a reported update, as year * 10 + quarter (20161).
+                last_quarter=Subquery(
+                    QuarterlyUpdate.objects.reported()
+                    .filter(action=OuterRef("pk"))
+                    .order_by("-period__year", "-period__quarter")
+                    .annotate(key=F("period__year") * 10 + F("period__quarter"))
+                    .values("key")[:1]
+                ),
+                first_lead_name=Subquery(
+                    ActionLead.objects.filter(action=OuterRef("pk"))
+                    .order_by("number")
+                    .annotate(name=Coalesce("organisation__name", Value("All partners")))
+                    .values("name")[:1]
+                ),
+            )
+            .select_related("objective__priority__plan")
+            .prefetch_related(
+                Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
+            )
+        )
+        filterset = ActionFilterSet(request.GET or None, queryset=queryset, options=options)
+        return cls(options=options, period=period, filterset=filterset)
+
+    @property
+    def queryset(self) -> ActionQuerySet:
+        return self.filterset.qs

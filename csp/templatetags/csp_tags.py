@@ -1,0 +1,39 @@
+"""Small presentation helpers shared by the pages: status tags and query-string links."""
+
+from __future__ import annotations
+
+from django import template
+from django.http import QueryDict
+
+from csp.models import UpdateStatus
+
+register = template.Library()
+
+# GOV.UK tag colours; the tag always carries the status in words too.
+STATUS_TAG_CLASSES = {
+    UpdateStatus.NOT_STARTED: "govuk-tag--grey",
+    UpdateStatus.ON_TRACK: "govuk-tag--green",
+    UpdateStatus.AT_RISK: "govuk-tag--orange",
+    UpdateStatus.OFF_TRACK: "govuk-tag--red",
+    UpdateStatus.COMPLETE: "govuk-tag--blue",
+    UpdateStatus.NO_LONGER_REQUIRED: "govuk-tag--purple",
+    UpdateStatus.NOT_GIVEN: "govuk-tag--light-blue",
+}
+
+
+@register.inclusion_tag("includes/status_tag.html")
+def status_tag(status: str | None) -> dict[str, str]:
+    if not status:
+        return {"label": "No update", "classes": "govuk-tag--grey"}
+    return {"label": UpdateStatus(status).label, "classes": STATUS_TAG_CLASSES[UpdateStatus(status)]}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: object) -> str:
+    """The current query string with ``changes`` applied (``None`` removes a key)."""
+    query: QueryDict = context["request"].GET.copy()
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = str(value)
+    return query.urlencode()

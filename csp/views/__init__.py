@@ -1,0 +1,1 @@
+"""The pages, one module per area: plans (home and dashboard), actions, agencies."""

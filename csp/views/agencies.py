@@ -1,0 +1,81 @@
+"""Lead agencies: every organisation with the actions it leads, and one organisation's page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import groupby
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from csp.access import SignInRequired
+from csp.charts import BAR_ORDER, status_label
+from csp.models import Action, ActionLead, Membership, Officer, Organisation, Partnership
+from csp.views.common import visible_or_404
+
+
+def visible_organisations(request: HttpRequest):  # type: ignore[no-untyped-def]
+    """Organisations that lead an action, or belong to a partnership, this visitor can see."""
+    actions = Action.objects.visible_to(request.user)
+    partnerships = Partnership.objects.visible_to(request.user)
+    return Organisation.objects.filter(
+        Exists(actions.filter(leads__organisation=OuterRef("pk")))
+        | Exists(Membership.objects.filter(organisation=OuterRef("pk"), partnership__in=partnerships))
+    )
+
+
+def agency_list(request: HttpRequest) -> HttpResponse:
+    organisations = list(visible_organisations(request).order_by("name"))
+    if not organisations and not request.user.is_authenticated:
+        raise SignInRequired
+    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
+    rows = (
+        Action.objects.visible_to(request.user)
+        .with_status()
+        .filter(leads__organisation__isnull=False)
+        .values_list("leads__organisation", "current_status")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    for organisation_id, status, n in rows:
+        counts[organisation_id][status] = counts[organisation_id].get(status, 0) + n
+    statuses = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
+    table = [
+        (organisation, [counts[organisation.pk].get(s, 0) for s in statuses], sum(counts[organisation.pk].values()))
+        for organisation in organisations
+    ]
+    return render(
+        request,
+        "agencies/list.html",
+        {"table": table, "status_headers": [(s or "none", status_label(s)) for s in statuses]},
+    )
+
+
+def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = visible_or_404(request, visible_organisations(request), Organisation.objects.all(), slug=slug)
+    partnerships = Partnership.objects.visible_to(request.user)
+    actions = (
+        Action.objects.visible_to(request.user)
+        .with_status()
+        .filter(Exists(ActionLead.objects.filter(action=OuterRef("pk"), organisation=organisation)))
+        .select_related("objective__priority__plan")
+        .order_by("objective__priority__plan__title", "objective__priority__number", "objective__number", "number")
+    )
+    groups = [
+        (priority, list(items)) for priority, items in groupby(actions, key=lambda a: a.objective.priority)
+    ]
+    memberships = (
+        Membership.objects.filter(organisation=organisation, partnership__in=partnerships)
+        .select_related("partnership")
+        .order_by("partnership__name")
+    )
+    officers = Officer.objects.filter(organisation=organisation).filter(
+        Q(action_leads__action__in=Action.objects.visible_to(request.user))
+        | Q(organisation__memberships__partnership__in=partnerships)
+    ).distinct()
+    return render(
+        request,
+        "agencies/detail.html",
+        {"organisation": organisation, "groups": groups, "memberships": memberships, "officers": officers, "action_count": len(actions)},
+    )

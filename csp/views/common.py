@@ -1,0 +1,27 @@
+"""What every view shares: finding a visible object, or saying why not."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from csp.access import SignInRequired
+
+M = TypeVar("M", bound=Model)
+
+
+def visible_or_404(request: HttpRequest, visible: QuerySet[M], everything: QuerySet[M], **lookup: object) -> M:
+    """The object ``lookup`` finds in ``visible``.
+
+    If it exists but this visitor may not see it: a signed-out visitor is asked to sign in (a
+    member may be able to see it); a signed-in one gets a 404, which does not even confirm that
+    another partnership's page exists.
+    """
+    found = visible.filter(**lookup).first()
+    if found is not None:
+        return found
+    if not request.user.is_authenticated and everything.filter(**lookup).exists():
+        raise SignInRequired
+    raise Http404

@@ -1,0 +1,99 @@
+"""The list of plans and a plan's dashboard."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from csp.charts import BAR_ORDER, status_chart, status_label
+from csp.models import (
+    Action,
+    ObjectiveStrand,
+    Partnership,
+    PeriodStatus,
+    Plan,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    StatutoryStrand,
+)
+from csp.views.common import visible_or_404
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    partnerships = Partnership.objects.visible_to(request.user).prefetch_related(
+        Prefetch("plans", Plan.objects.order_by("-first_year", "title"))
+    )
+    return render(request, "home.html", {"partnerships": partnerships})
+
+
+def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> ReportingPeriod | None:
+    """The period the visitor chose, else the latest that is not still open, else the latest."""
+    for period in periods:
+        if slug and period.slug == slug:
+            return period
+    finished = [p for p in periods if p.status != PeriodStatus.OPEN]
+    return (finished or periods or [None])[-1]
+
+
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = visible_or_404(
+        request, Plan.objects.visible_to(request.user).select_related("partnership"), Plan.objects.all(), slug=slug
+    )
+    periods = list(plan.periods.order_by("year", "quarter"))
+    period = chosen_period(periods, request.GET.get("period"))
+    priorities = list(plan.priorities.all())
+    actions = Action.objects.visible_to(request.user).in_plan(plan).with_status(period)
+
+    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
+    for priority_id, status, n in actions.values_list("objective__priority_id", "current_status").annotate(
+        n=Count("pk")
+    ).order_by():
+        counts[priority_id][status] = counts[priority_id].get(status, 0) + n
+    statuses_shown = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
+    table_rows = [
+        (priority, [counts[priority.pk].get(s, 0) for s in statuses_shown], sum(counts[priority.pk].values()))
+        for priority in priorities
+    ]
+    chart = status_chart([(f"{p.number}. {p.title}", counts[p.pk]) for p in priorities])
+
+    missing = (
+        actions.filter(current_status__isnull=True)
+        .select_related("objective__priority")
+        .order_by("objective__priority__number", "objective__number", "number")
+        if period
+        else Action.objects.none()
+    )
+    recent = (
+        QuarterlyUpdate.objects.reported()
+        .visible_to(request.user)
+        .filter(period__plan=plan)
+        .select_related("action__objective__priority", "period", "district")
+        .order_by("-updated_at", "-pk")[:8]
+    )
+    strands = ObjectiveStrand.objects.filter(objective__priority__plan=plan).select_related("objective__priority")
+    by_strand: dict[str, list] = defaultdict(list)
+    for tag in strands:
+        by_strand[tag.strand].append(tag.objective)
+    coverage = [(strand, sorted(by_strand[strand.value], key=lambda o: (o.priority.number, o.number))) for strand in StatutoryStrand]
+    return render(
+        request,
+        "plans/dashboard.html",
+        {
+            "plan": plan,
+            "partnership": plan.partnership,
+            "periods": periods,
+            "period": period,
+            "chart": chart,
+            "status_headers": [status_label(s) for s in statuses_shown],
+            "table_rows": table_rows,
+            "totals": [sum(row[1][i] for row in table_rows) for i in range(len(statuses_shown))],
+            "grand_total": sum(row[2] for row in table_rows),
+            "missing": missing,
+            "recent": recent,
+            "coverage": coverage,
+            "uncovered": [strand for strand, objectives in coverage if not objectives],
+        },
+    )
