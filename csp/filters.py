@@ -305,4 +305,7 @@ class ActionListing:
 
     @property
     def queryset(self) -> ActionQuerySet:
+        """The filtered actions; none at all while a filter value is not understood."""
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return self.filterset.queryset.none()
         return self.filterset.qs

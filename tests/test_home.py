@@ -1,17 +1,30 @@
 import pytest
+from django.contrib.auth.models import User
 
+from csp.models import PartnershipRole, Role
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
 
-def test_home_lists_partnerships_and_their_plans(client):
-    plan = make.plan(title="Partnership Plan 2016/17", version_label="Version 2 – July 2016")
+def test_home_lists_public_partnerships_and_their_plans(client):
+    plan = make.plan(make.partnership(is_public=True), title="Partnership Plan 2016/17", version_label="Version 2 – July 2016")
     response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 200
     assert plan.partnership.name in html
-    assert "Partnership Plan 2016/17 (Version 2 – July 2016)" in html
+    assert "Partnership Plan 2016/17</a> (Version 2 – July 2016)" in html
+    assert f'href="/plans/{plan.slug}/"' in html
+
+
+def test_home_hides_private_partnerships_from_visitors_and_outsiders(client):
+    private = make.plan(make.partnership(name="Private CSP"))
+    assert "Private CSP" not in client.get("/").content.decode()
+    outsider = User.objects.create_user("outsider")
+    client.force_login(outsider)
+    assert "Private CSP" not in client.get("/").content.decode()
+    PartnershipRole.objects.create(user=outsider, partnership=private.partnership, role=Role.VIEWER)
+    assert "Private CSP" in client.get("/").content.decode()
 
 
 def test_home_does_not_use_the_gov_uk_crown_or_font(client):

@@ -34,10 +34,25 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else 50
 
 
+def paginate(table: ActionTable, page: str | None, per_page: int) -> None:
+    """Show one page of ``table``; a page number out of range shows the nearest real page."""
+    try:
+        number = int(page or 1)
+    except ValueError:
+        number = 1
+    table.paginate(page=1, per_page=per_page)
+    last = table.paginator.num_pages
+    if not 1 <= number <= last:
+        number = min(max(number, 1), last)
+    if number != 1:
+        table.page = table.paginator.page(number)  # the same paginator: no second COUNT
+
+
 def action_list(request: HttpRequest) -> HttpResponse:
     listing = _listing_or_sign_in(request)
     table = ActionTable(listing.queryset)
-    RequestConfig(request, paginate={"per_page": _page_size(request)}).configure(table)
+    RequestConfig(request, paginate=False).configure(table)
+    paginate(table, request.GET.get("page"), _page_size(request))
     return render(
         request,
         "actions/list.html",
