@@ -39,6 +39,7 @@ from csp.models import (
     ObjectiveStrand,
     Officer,
     Organisation,
+    STATUS_SEVERITY,
     PeriodStatus,
     Plan,
     Priority,
@@ -48,7 +49,6 @@ from csp.models import (
     StrategicObjective,
     UpdateStatus,
 )
-from csp.models.updates import status_severity
 from csp.quarters import FinancialQuarter
 
 NO_UPDATE = "none"
@@ -236,9 +236,9 @@ class ActionFilterSet(django_filters.FilterSet):
         )
 
     def filter_status(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
-        wanted = Q(current_status__in=[v for v in value if v != NO_UPDATE])
+        wanted = Q(status_rank__in=[STATUS_SEVERITY[v] for v in value if v != NO_UPDATE])
         if NO_UPDATE in value:
-            wanted |= Q(current_status__isnull=True)
+            wanted |= Q(status_rank__isnull=True)
         return queryset.filter(wanted)
 
     def filter_statutory(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
@@ -253,10 +253,13 @@ class ActionFilterSet(django_filters.FilterSet):
 
 @dataclass
 class ActionListing:
-    """The action list for one request: its filters, its period and its queryset.
+    """The action list for one request: its filters, its period and its querysets.
 
     The list page and both exports build it the same way, so an export holds exactly what the
-    list shows.
+    list shows. On a county site the list is read in two steps: the filtered, sorted queryset
+    (``queryset``) carries only the annotations that its filters and sort need, and is what gets
+    counted and paginated; then ``rows(ids)`` reads the one page's actions in full. Correlated
+    subqueries for status run for fifty rows, not twenty thousand.
     """
 
     options: FilterOptions
@@ -275,31 +278,14 @@ class ActionListing:
                 asked = None
             if asked in options.periods:
                 period = asked
-        queryset = (
-            Action.objects.visible_to(user)
-            .with_status(period)
-            .annotate(
-                status_rank=status_severity("current_status"),
-                # The latest quarter with a reported update, as year * 10 + quarter (20161).
-                last_quarter=Subquery(
-                    QuarterlyUpdate.objects.reported()
-                    .filter(action=OuterRef("pk"))
-                    .order_by("-period__year", "-period__quarter")
-                    .annotate(key=F("period__year") * 10 + F("period__quarter"))
-                    .values("key")[:1]
-                ),
-                first_lead_name=Subquery(
-                    ActionLead.objects.filter(action=OuterRef("pk"))
-                    .order_by("number")
-                    .annotate(name=Coalesce("organisation__name", Value("All partners")))
-                    .values("name")[:1]
-                ),
-            )
-            .select_related("objective__priority__plan")
-            .prefetch_related(
-                Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
-            )
-        )
+        queryset = Action.objects.visible_to(user).select_related("objective__priority__plan")
+        sort = request.GET.get("sort", "").lstrip("-")
+        if "status" in request.GET or sort == "status":
+            queryset = queryset.with_status(period)
+        if sort == "last_update":
+            queryset = cls.with_last_quarter(queryset)
+        if sort == "leads":
+            queryset = cls.with_first_lead_name(queryset)
         filterset = ActionFilterSet(request.GET or None, queryset=queryset, options=options)
         return cls(options=options, period=period, filterset=filterset)
 
@@ -309,3 +295,46 @@ class ActionListing:
         if self.filterset.is_bound and not self.filterset.is_valid():
             return self.filterset.queryset.none()
         return self.filterset.qs
+
+    def rows(self, ids: list[int]) -> list[Action]:
+        """The actions ``ids``, in that order, with everything a row of the table shows."""
+        actions = (
+            self.with_last_quarter(Action.objects.filter(pk__in=ids).with_status(self.period))
+            .select_related("objective__priority__plan")
+            .prefetch_related(Prefetch("leads", ActionLead.objects.select_related("organisation", "officer")))
+        )
+        by_id = {action.pk: action for action in actions}
+        return [by_id[pk] for pk in ids]
+
+    def for_export(self, ordered: ActionQuerySet) -> ActionQuerySet:
+        """``ordered`` (the sorted list) with the status and last update of every row."""
+        annotated = ordered
+        if "current_status" not in ordered.query.annotations:
+            annotated = annotated.with_status(self.period)
+        if "last_quarter" not in ordered.query.annotations:
+            annotated = self.with_last_quarter(annotated)
+        return annotated
+
+    @staticmethod
+    def with_last_quarter(queryset: ActionQuerySet) -> ActionQuerySet:
+        """The latest quarter with a reported update, as ``FinancialQuarter.key`` (20161)."""
+        return queryset.annotate(
+            last_quarter=Subquery(
+                QuarterlyUpdate.objects.reported()
+                .filter(action=OuterRef("pk"))
+                .order_by("-period__year", "-period__quarter")
+                .annotate(key=F("period__year") * 10 + F("period__quarter"))
+                .values("key")[:1]
+            )
+        )
+
+    @staticmethod
+    def with_first_lead_name(queryset: ActionQuerySet) -> ActionQuerySet:
+        return queryset.annotate(
+            first_lead_name=Subquery(
+                ActionLead.objects.filter(action=OuterRef("pk"))
+                .order_by("number")
+                .annotate(name=Coalesce("organisation__name", Value("All partners")))
+                .values("name")[:1]
+            )
+        )

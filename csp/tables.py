@@ -6,7 +6,6 @@ from typing import Any
 
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
 
 from csp.models import Action
 from csp.quarters import FinancialQuarter
@@ -45,7 +44,8 @@ class ActionTable(tables.Table):
         orderable = True
 
     def render_description(self, value: str) -> str:
-        return Truncator(value).chars(160)
+        # Plain slicing: Truncator's unicode-aware counting costs a millisecond a row.
+        return value if len(value) <= 160 else value[:159].rstrip() + "…"
 
     def render_leads(self, record: Action) -> Any:
         return format_html_join(", ", "{}", ((str(lead),) for lead in record.leads.all())) or "–"

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from csp import access
-from csp.models.updates import QuarterlyUpdate, ReportingPeriod, status_severity
+from csp.models.updates import QuarterlyUpdate, ReportingPeriod, status_of_rank, status_severity
 from csp.quarters import FinancialQuarter, financial_year_label
 
 
@@ -173,26 +173,39 @@ class ObjectiveStrand(models.Model):
 
 class ActionQuerySet(models.QuerySet["Action"]):
     def with_status(self, period: ReportingPeriod | FinancialQuarter | None = None) -> ActionQuerySet:
-        """Annotate each action's status: ``current_status`` and the ``status_period_id`` it is from.
+        """Annotate each action's status: ``current_status``, its ``status_rank`` and ``status_period_id``.
 
         For ``period``, it is the worst status among that period's reported updates across the
-        action's districts (see ``STATUS_SEVERITY``); with no period, the same for the latest
-        period the action has a reported update in. ``None`` where there is no such update.
+        action's districts (``STATUS_SEVERITY``); with no period, the same for the latest period
+        the action has a reported update in. ``None`` where there is no such update.
         ``period`` may be a plan's ``ReportingPeriod`` or a ``FinancialQuarter``, which means that
         quarter in whichever plan each action belongs to.
-        One correlated subquery per annotation, so a whole list costs one query.
+
+        Correlated subqueries, so a whole list costs one query; for a period the worst status is
+        a MAX over the index on (action, period, district), cheap enough to sort 20,000 actions by.
         """
         updates = QuarterlyUpdate.objects.reported().filter(action=OuterRef("pk"))
+        if period is None:
+            ranked = updates.annotate(severity=status_severity()).order_by(
+                "-period__year", "-period__quarter", "-severity"
+            )
+            return self.annotate(
+                current_status=Subquery(ranked.values("status")[:1]),
+                status_rank=status_severity("current_status"),
+                status_period_id=Subquery(ranked.values("period_id")[:1]),
+            )
         if isinstance(period, FinancialQuarter):
-            updates = updates.filter(period__year=period.year, period__quarter=period.quarter)
-        elif period is not None:
+            # An uncorrelated IN list, evaluated once, keeps the lookup on the covering index.
+            quarter = ReportingPeriod.objects.filter(year=period.year, quarter=period.quarter)
+            updates = updates.filter(period__in=quarter.values("pk"))
+        else:
             updates = updates.filter(period=period)
-        ranked = updates.annotate(severity=status_severity()).order_by(
-            "-period__year", "-period__quarter", "-severity"
-        )
+        worst = updates.order_by().values("action").annotate(rank=Max(status_severity())).values("rank")
+        period_id = updates.order_by().values("period_id")[:1]
         return self.annotate(
-            current_status=Subquery(ranked.values("status")[:1]),
-            status_period_id=Subquery(ranked.values("period_id")[:1]),
+            status_rank=Subquery(worst),
+            current_status=status_of_rank("status_rank"),
+            status_period_id=Subquery(period_id),
         )
 
     def visible_to(self, user: access.AnyUser) -> ActionQuerySet:

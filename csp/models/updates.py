@@ -96,6 +96,15 @@ def status_severity(field: str = "status") -> Case:
     )
 
 
+def status_of_rank(field: str) -> Case:
+    """The inverse of ``status_severity``: the status whose rank ``field`` holds (NULL stays NULL)."""
+    return Case(
+        *(When(**{field: rank}, then=Value(str(status))) for status, rank in STATUS_SEVERITY.items()),
+        default=None,
+        output_field=models.CharField(),
+    )
+
+
 class UpdateState(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
@@ -165,6 +174,11 @@ class QuarterlyUpdate(models.Model):
                 condition=Q(status__in=list(UpdateStatus.values)), name="update_status_known"
             ),
             models.CheckConstraint(condition=Q(state__in=list(UpdateState.values)), name="update_state_known"),
+        ]
+        indexes = [
+            # Covers an action's status for a period (ActionQuerySet.with_status) without
+            # reading the table: long progress texts stay out of the way.
+            models.Index(fields=["action", "period", "state", "status"], name="update_status_lookup"),
         ]
 
     def __str__(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
+from django_tables2.rows import BoundRows
 
 from csp.access import SignInRequired, sees_restricted
 from csp.exports import action_rows, csv_response, xlsx_response
@@ -34,25 +36,30 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else 50
 
 
-def paginate(table: ActionTable, page: str | None, per_page: int) -> None:
-    """Show one page of ``table``; a page number out of range shows the nearest real page."""
+def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_page: int) -> None:
+    """Show one page of ``table``, read in full by ``listing.rows``.
+
+    A page number out of range shows the nearest real page. One COUNT, one query for the page's
+    ids in order, then the rows themselves.
+    """
+    paginator = Paginator(table.data.data, per_page)
     try:
         number = int(page or 1)
     except ValueError:
         number = 1
-    table.paginate(page=1, per_page=per_page)
-    last = table.paginator.num_pages
-    if not 1 <= number <= last:
-        number = min(max(number, 1), last)
-    if number != 1:
-        table.page = table.paginator.page(number)  # the same paginator: no second COUNT
+    number = min(max(number, 1), paginator.num_pages)
+    table.paginator = paginator
+    table.page = paginator.page(number)
+    ids = list(table.page.object_list.values_list("pk", flat=True))
+    table.page.object_list = BoundRows(data=listing.rows(ids), table=table)
+    table.page_numbers = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
 
 
 def action_list(request: HttpRequest) -> HttpResponse:
     listing = _listing_or_sign_in(request)
     table = ActionTable(listing.queryset)
     RequestConfig(request, paginate=False).configure(table)
-    paginate(table, request.GET.get("page"), _page_size(request))
+    paginate(table, listing, request.GET.get("page"), _page_size(request))
     return render(
         request,
         "actions/list.html",
@@ -70,7 +77,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def _ordered_for_export(request: HttpRequest, listing: ActionListing):  # type: ignore[no-untyped-def]
     table = ActionTable(listing.queryset)
     RequestConfig(request, paginate=False).configure(table)
-    return table.data.data
+    return listing.for_export(table.data.data)
 
 
 def action_export_csv(request: HttpRequest) -> HttpResponse:
