@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from csp.models import Action, UpdateState, UpdateStatus
+from csp.models import Action, ActionStatus, QuarterlyUpdate, UpdateState, UpdateStatus
 from csp.quarters import FinancialQuarter
 from tests import factories as make
 
@@ -109,3 +109,64 @@ def test_a_financial_quarter_means_that_quarter_in_each_actions_own_plan(setting
         Action.objects.with_status(FinancialQuarter(2016, 1)).values_list("pk", "current_status")
     )
     assert statuses == {s["action"].pk: UpdateStatus.AT_RISK, other.pk: UpdateStatus.COMPLETE}
+
+
+def stored_statuses():
+    return sorted(ActionStatus.objects.values_list("action_id", "period_id", "quarter_key", "rank", "status"))
+
+
+def recomputed_statuses():
+    ActionStatus.refresh(None)
+    return stored_statuses()
+
+
+def test_the_stored_statuses_follow_every_kind_of_write(setting):
+    s = setting
+    first = make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.AT_RISK, s["castle_point"])
+    assert stored_statuses() == [(s["action"].pk, s["q1"].pk, 20161, 5, "at_risk")]
+
+    first.status = UpdateStatus.OFF_TRACK
+    first.save()
+    assert stored_statuses() == [(s["action"].pk, s["q1"].pk, 20161, 6, "off_track")]
+
+    QuarterlyUpdate.objects.filter(pk=first.pk).update(state=UpdateState.DRAFT)
+    assert stored_statuses() == [(s["action"].pk, s["q1"].pk, 20161, 5, "at_risk")]
+
+    QuarterlyUpdate.objects.filter(pk=first.pk).update(period=s["q2"], state=UpdateState.SUBMITTED)
+    expected = [(s["action"].pk, s["q1"].pk, 20161, 5, "at_risk"), (s["action"].pk, s["q2"].pk, 20162, 6, "off_track")]
+    assert stored_statuses() == expected
+
+    QuarterlyUpdate.objects.filter(period=s["q1"]).delete()
+    assert stored_statuses() == [(s["action"].pk, s["q2"].pk, 20162, 6, "off_track")]
+
+    QuarterlyUpdate.objects.bulk_create(
+        [QuarterlyUpdate(action=s["action"], period=s["q1"], district=s["rochford"], status="complete", state="accepted")]
+    )
+    first.refresh_from_db()
+    first.delete()
+    assert stored_statuses() == [(s["action"].pk, s["q1"].pk, 20161, 2, "complete")]
+    assert stored_statuses() == recomputed_statuses()
+
+
+def test_moving_an_update_to_another_period_refreshes_both(setting):
+    s = setting
+    update = make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    update.period = s["q2"]
+    update.save()
+    assert s["action"].status_for(s["q1"]) is None
+    assert s["action"].status_for(s["q2"]) == UpdateStatus.ON_TRACK
+
+
+def test_the_refresh_command_rebuilds_the_table(setting):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    s = setting
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    ActionStatus.objects.all().delete()
+    out = StringIO()
+    call_command("refresh_statuses", stdout=out)
+    assert s["action"].status_for(s["q1"]) == UpdateStatus.ON_TRACK
+    assert "1 action statuses rebuilt" in out.getvalue()

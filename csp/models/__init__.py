@@ -29,6 +29,7 @@ from csp.models.plans import (
 )
 from csp.models.updates import (
     STATUS_SEVERITY,
+    ActionStatus,
     MeasureFigure,
     PeriodStatus,
     PrioritySummary,
@@ -42,6 +43,7 @@ __all__ = [
     "STATUS_SEVERITY",
     "Action",
     "ActionLead",
+    "ActionStatus",
     "ActionQuerySet",
     "District",
     "Funding",
