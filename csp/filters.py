@@ -207,9 +207,15 @@ class ActionFilterSet(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        in_updates = QuarterlyUpdate.objects.filter(action=OuterRef("pk"), progress__icontains=text)
+        # Uncorrelated: the database scans the updates once, not once per action.
+        in_updates = (
+            QuarterlyUpdate.objects.reported()
+            .visible_to(self.request.user)
+            .filter(progress__icontains=text)
+            .values("action_id")
+        )
         return queryset.filter(
-            Q(description__icontains=text) | Q(outcomes__icontains=text) | Exists(in_updates)
+            Q(description__icontains=text) | Q(outcomes__icontains=text) | Q(pk__in=in_updates)
         )
 
     def filter_objective(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
@@ -286,7 +292,7 @@ class ActionListing:
             queryset = cls.with_last_quarter(queryset)
         if sort == "leads":
             queryset = cls.with_first_lead_name(queryset)
-        filterset = ActionFilterSet(request.GET or None, queryset=queryset, options=options)
+        filterset = ActionFilterSet(request.GET or None, queryset=queryset, options=options, request=request)
         return cls(options=options, period=period, filterset=filterset)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
@@ -39,18 +39,31 @@ def _page_size(request: HttpRequest) -> int:
 def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_page: int) -> None:
     """Show one page of ``table``, read in full by ``listing.rows``.
 
-    A page number out of range shows the nearest real page. One COUNT, one query for the page's
-    ids in order, then the rows themselves.
+    One query reads the page's ids in order together with the total (a window COUNT over the
+    same filtered, sorted rows, instead of a second pass for the paginator); a second reads the
+    rows. A page number out of range shows the nearest real page, at the cost of a COUNT.
     """
-    paginator = Paginator(table.data.data, per_page)
+    ordered = table.data.data
     try:
-        number = int(page or 1)
+        number = max(int(page or 1), 1)
     except ValueError:
         number = 1
-    number = min(max(number, 1), paginator.num_pages)
+
+    def page_ids(n: int) -> tuple[list[int], int | None]:
+        start = (n - 1) * per_page
+        found = list(
+            ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[start : start + per_page]
+        )
+        return [pk for pk, _ in found], (found[0][1] if found else None)
+
+    ids, total = page_ids(number)
+    paginator = Paginator(ordered, per_page)
+    if total is None:
+        number = min(number, paginator.num_pages)  # counts, then reads the last real page
+        ids, total = page_ids(number) if number > 1 else ([], 0)
+    paginator.count = total or 0  # what the window counted: no second COUNT query
     table.paginator = paginator
     table.page = paginator.page(number)
-    ids = list(table.page.object_list.values_list("pk", flat=True))
     table.page.object_list = BoundRows(data=listing.rows(ids), table=table)
     table.page_numbers = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
 
