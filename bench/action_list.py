@@ -34,7 +34,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def scenarios() -> list[tuple[str, str]]:
-    plan = Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
+    plan = (
+        Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
+    )
     lead = Organisation.objects.filter(action_leads__isnull=False).first()
     other = Organisation.objects.filter(action_leads__isnull=False).exclude(pk=lead.pk).first()
     district = plan.partnership.districts.first()
@@ -48,7 +50,10 @@ def scenarios() -> list[tuple[str, str]]:
         ("status in period", "period=2016-17-q2&status=at_risk&status=off_track"),
         ("statutory strand", "statutory=reoffending"),
         ("text search", "q=victims"),
-        ("lead + status + search + sort", f"lead={lead.slug}&status=on_track&q=residents&sort=timescale"),
+        (
+            "lead + status + search + sort",
+            f"lead={lead.slug}&status=on_track&q=residents&sort=timescale",
+        ),
         ("page 40", "page=40"),
         ("page size 200", "per_page=200"),
     ]
@@ -71,14 +76,19 @@ def time_list(client: Client, query: str, repeat: int) -> tuple[float, float, in
 def export_in_fresh_process(query: str) -> tuple[float, int, float]:
     """Run one CSV export in a new interpreter: (seconds, rows, peak RSS in MB)."""
     out = subprocess.run(
-        [sys.executable, str(HERE / "export_child.py"), query], capture_output=True, text=True, check=True
+        [sys.executable, str(HERE / "export_child.py"), query],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     seconds, lines, rss = out.stdout.split()
     return float(seconds), int(lines) - 1, float(rss)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
@@ -86,8 +96,10 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     db = connection.settings_dict
     total = Action.objects.count()
-    print(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; {total:,} actions, "
-          f"{Partnership.objects.count()} partnerships")
+    print(
+        f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; {total:,} actions, "
+        f"{Partnership.objects.count()} partnerships"
+    )
     client = bench_client()
     print(f"\nAction list, 50 rows a page, {args.repeat} requests each")
     print(f"{'filters':<32} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
@@ -99,11 +111,16 @@ def main() -> None:
     print(f"{'worst median':<32} {max(medians):>10.1f}")
 
     print("\nCSV export in a fresh process")
-    plan = Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
+    plan = (
+        Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
+    )
     for label, query in (("one plan", f"plan={plan.slug}"), ("everything", "")):
         seconds, rows, rss = export_in_fresh_process(query)
         print(f"{label:<12} {rows:>7,} rows  {seconds:6.2f} s  peak RSS {rss:6.1f} MB")
-    print(f"(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB)")
+    print(
+        f"(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}"
+        " MB)"
+    )
 
 
 if __name__ == "__main__":

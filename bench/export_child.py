@@ -1,4 +1,4 @@
-"""One CSV export in a fresh process: prints seconds, lines and peak RSS (MB). Used by action_list.py."""
+"""One CSV export in a fresh process: prints seconds, lines and peak RSS in MB."""
 
 import resource
 import sys

@@ -24,7 +24,11 @@ class SignInRequired(Exception):
 def member_partnership_ids(user: AnyUser) -> QuerySet[Any, Any]:
     """A subquery of the ids of the partnerships ``user`` holds a role in."""
     # Looked up by name: the models import this module for their ``visible_to`` methods.
-    return apps.get_model("csp", "PartnershipRole").objects.filter(user_id=user.pk).values("partnership_id")
+    return (
+        apps.get_model("csp", "PartnershipRole")
+        .objects.filter(user_id=user.pk)
+        .values("partnership_id")
+    )
 
 
 def partnership_visibility(user: AnyUser, path: str) -> Q:

@@ -128,7 +128,14 @@ class RiskAdmin(admin.ModelAdmin):
 
 @admin.register(Funding)
 class FundingAdmin(admin.ModelAdmin):
-    list_display = ["source", "partnership", "financial_year_label", "amount", "is_top_slice", "recipient"]
+    list_display = [
+        "source",
+        "partnership",
+        "financial_year_label",
+        "amount",
+        "is_top_slice",
+        "recipient",
+    ]
     list_filter = ["partnership", "financial_year", "is_top_slice"]
     search_fields = ["source", "purpose"]
     autocomplete_fields = ["recipient", "actions", "plan"]
@@ -225,7 +232,9 @@ class StrategicObjectiveAdmin(admin.ModelAdmin):
     list_select_related = ["priority__plan"]
     inlines = [ActionInline]
 
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool
+    ) -> None:  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)
         assert isinstance(form, StrategicObjectiveForm)
         form.save_strands(form.instance)

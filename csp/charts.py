@@ -99,7 +99,9 @@ def status_chart(rows: list[tuple[str, dict[str | None, int]]], width: int = 640
             if not count:
                 continue
             segment_width = plot_width * count / largest
-            bar.segments.append(Segment(status, status_label(status), count, x, segment_width, FILLS[status]))
+            bar.segments.append(
+                Segment(status, status_label(status), count, x, segment_width, FILLS[status])
+            )
             used.add(status)
             x += segment_width
         bars.append(bar)

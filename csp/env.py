@@ -93,7 +93,9 @@ def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
         try:
             port = parts.port
         except ValueError:
-            raise ImproperlyConfigured(f"DATABASE_URL: the port in {url!r} is not a number") from None
+            raise ImproperlyConfigured(
+                f"DATABASE_URL: the port in {url!r} is not a number"
+            ) from None
         options = dict(parse_qsl(parts.query, keep_blank_values=False))
         return {
             "ENGINE": "django.db.backends.postgresql",

@@ -43,7 +43,9 @@ FIELDS = (
 )
 
 
-def action_rows(queryset: ActionQuerySet, period: FinancialQuarter | None, user: access.AnyUser) -> Iterator[list[Any]]:
+def action_rows(
+    queryset: ActionQuerySet, period: FinancialQuarter | None, user: access.AnyUser
+) -> Iterator[list[Any]]:
     """The header, then one row per action of ``queryset``, in its order."""
     districts = _district_columns(queryset)
     period_label = period.label if period else "latest"
@@ -69,8 +71,21 @@ def action_rows(queryset: ActionQuerySet, period: FinancialQuarter | None, user:
         leads = _leads(ids)
         covered = _districts(ids)
         updates, risks = _updates(ids, period, user)
-        for (pk, plan, p_no, p_title, o_no, o_title, a_no, description, outcomes, lead_text,
-             timescale, status, last_quarter) in chunk:
+        for (
+            pk,
+            plan,
+            p_no,
+            p_title,
+            o_no,
+            o_title,
+            a_no,
+            description,
+            outcomes,
+            lead_text,
+            timescale,
+            status,
+            last_quarter,
+        ) in chunk:
             yield [
                 f"{p_no}.{o_no}.{a_no}",
                 plan,
@@ -91,7 +106,9 @@ def action_rows(queryset: ActionQuerySet, period: FinancialQuarter | None, user:
 
 def _district_columns(queryset: ActionQuerySet) -> list[str]:
     names = (
-        District.objects.filter(partnership__plans__priorities__objectives__actions__in=queryset.values("pk"))
+        District.objects.filter(
+            partnership__plans__priorities__objectives__actions__in=queryset.values("pk")
+        )
         .values_list("name", flat=True)
         .distinct()
     )
@@ -111,8 +128,10 @@ def _chunks(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[A
 
 def _leads(ids: list[int]) -> dict[int, list[str]]:
     leads: dict[int, list[str]] = defaultdict(list)
-    rows = ActionLead.objects.filter(action_id__in=ids).order_by("action_id", "number").values_list(
-        "action_id", "all_partners", "organisation__name", "officer__name"
+    rows = (
+        ActionLead.objects.filter(action_id__in=ids)
+        .order_by("action_id", "number")
+        .values_list("action_id", "all_partners", "organisation__name", "officer__name")
     )
     for action_id, all_partners, organisation, officer in rows:
         if all_partners:
@@ -179,10 +198,13 @@ def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
     widths = {"Ref": 8, "Action": 60, "Outcomes / measures": 50, "Strategic objective": 40}
     for index, title in enumerate(header):
         letter = get_column_letter(index + 1)
-        sheet.column_dimensions[letter].width = widths.get(title, 45 if title.startswith("Update") else 22)
+        sheet.column_dimensions[letter].width = widths.get(
+            title, 45 if title.startswith("Update") else 22
+        )
     sheet.freeze_panes = "B2"
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
+
     def cells(values: list[Any], font: Font | None = None) -> list[WriteOnlyCell]:
         out = []
         for value in values:
@@ -196,7 +218,7 @@ def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
     sheet.append(cells(header, bold))
     for row in rows:
         sheet.append(cells(row))
-    handle = tempfile.TemporaryFile()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     workbook.save(handle)
     handle.seek(0)
     return FileResponse(

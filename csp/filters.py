@@ -32,6 +32,7 @@ from django.http import HttpRequest
 
 from csp import access
 from csp.models import (
+    STATUS_SEVERITY,
     Action,
     ActionLead,
     ActionQuerySet,
@@ -39,7 +40,6 @@ from csp.models import (
     ObjectiveStrand,
     Officer,
     Organisation,
-    STATUS_SEVERITY,
     PeriodStatus,
     Plan,
     Priority,
@@ -77,21 +77,29 @@ class FilterOptions:
         plans = Plan.objects.visible_to(user)
         chosen = plans.filter(slug__in=plan_slugs) if plan_slugs else plans.none()
 
-        def rows(qs: QuerySet, kind: str, key: F | Value, label: F | Value, n1: F | Value, n2: F | Value) -> QuerySet:
-            return qs.order_by().annotate(
-                o_kind=Value(kind, output_field=CharField()),
-                o_key=Cast(key, CharField()),
-                o_label=Cast(label, CharField()),
-                o_n1=Cast(n1, IntegerField()),
-                o_n2=Cast(n2, IntegerField()),
-            ).values_list("o_kind", "o_key", "o_label", "o_n1", "o_n2")
+        def rows(
+            qs: QuerySet, kind: str, key: F | Value, label: F | Value, n1: F | Value, n2: F | Value
+        ) -> QuerySet:
+            return (
+                qs.order_by()
+                .annotate(
+                    o_kind=Value(kind, output_field=CharField()),
+                    o_key=Cast(key, CharField()),
+                    o_label=Cast(label, CharField()),
+                    o_n1=Cast(n1, IntegerField()),
+                    o_n2=Cast(n2, IntegerField()),
+                )
+                .values_list("o_kind", "o_key", "o_label", "o_n1", "o_n2")
+            )
 
         zero = Value(0)
         blank = Value("")
         visible_actions = Action.objects.filter(objective__priority__plan__in=plans)
         union = rows(plans, "plan", F("slug"), F("title"), F("first_year"), zero).union(
             rows(
-                Priority.objects.filter(plan__in=chosen) if plan_slugs else Priority.objects.filter(plan__in=plans),
+                Priority.objects.filter(plan__in=chosen)
+                if plan_slugs
+                else Priority.objects.filter(plan__in=plans),
                 "priority",
                 F("plan__slug") if plan_slugs else blank,
                 F("title") if plan_slugs else blank,
@@ -117,15 +125,31 @@ class FilterOptions:
                 zero,
             ),
             rows(
-                Officer.objects.filter(Exists(visible_actions.filter(leads__officer=OuterRef("pk")))),
+                Officer.objects.filter(
+                    Exists(visible_actions.filter(leads__officer=OuterRef("pk")))
+                ),
                 "officer",
                 F("organisation__name"),
                 F("name"),
                 F("pk"),
                 zero,
             ),
-            rows(District.objects.filter(partnership__plans__in=plans), "district", F("slug"), F("name"), zero, zero),
-            rows(ReportingPeriod.objects.filter(plan__in=plans), "period", F("status"), blank, F("year"), F("quarter")),
+            rows(
+                District.objects.filter(partnership__plans__in=plans),
+                "district",
+                F("slug"),
+                F("name"),
+                zero,
+                zero,
+            ),
+            rows(
+                ReportingPeriod.objects.filter(plan__in=plans),
+                "period",
+                F("status"),
+                blank,
+                F("year"),
+                F("quarter"),
+            ),
             all=False,
         )
         found: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
@@ -133,9 +157,14 @@ class FilterOptions:
             found[kind].append((key, label, n1, n2))
 
         options = cls()
-        options.plans = [(k, label) for k, label, _, _ in sorted(found["plan"], key=lambda r: (-r[2], r[1]))]
+        options.plans = [
+            (k, label) for k, label, _, _ in sorted(found["plan"], key=lambda r: (-r[2], r[1]))
+        ]
         if plan_slugs and len(plan_slugs) == 1:
-            options.priorities = [(str(n), f"{n}. {label}") for _, label, n, _ in sorted(found["priority"], key=lambda r: r[2])]
+            options.priorities = [
+                (str(n), f"{n}. {label}")
+                for _, label, n, _ in sorted(found["priority"], key=lambda r: r[2])
+            ]
         else:
             numbers = sorted({n for _, _, n, _ in found["priority"]})
             options.priorities = [(str(n), f"Priority {n}") for n in numbers]
@@ -143,9 +172,14 @@ class FilterOptions:
             (f"{p}.{o}", f"{p}.{o} {_shorten(label)}")
             for _, label, p, o in sorted(found["objective"], key=lambda r: (r[2], r[3]))
         ]
-        options.leads = sorted(((k, label) for k, label, _, _ in found["lead"]), key=lambda r: r[1].lower())
+        options.leads = sorted(
+            ((k, label) for k, label, _, _ in found["lead"]), key=lambda r: r[1].lower()
+        )
         options.officers = sorted(
-            ((str(n1), f"{label} ({organisation})") for organisation, label, n1, _ in found["officer"]),
+            (
+                (str(n1), f"{label} ({organisation})")
+                for organisation, label, n1, _ in found["officer"]
+            ),
             key=lambda r: r[1].lower(),
         )
         districts: dict[str, str] = {}
@@ -218,7 +252,9 @@ class ActionFilterSet(django_filters.FilterSet):
             Q(description__icontains=text) | Q(outcomes__icontains=text) | Q(pk__in=in_updates)
         )
 
-    def filter_objective(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+    def filter_objective(
+        self, queryset: ActionQuerySet, name: str, value: list[str]
+    ) -> ActionQuerySet:
         wanted = Q()
         for reference in value:
             priority, _, objective = reference.partition(".")
@@ -230,26 +266,46 @@ class ActionFilterSet(django_filters.FilterSet):
             Exists(ActionLead.objects.filter(action=OuterRef("pk"), organisation__slug__in=value))
         )
 
-    def filter_officer(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
-        return queryset.filter(Exists(ActionLead.objects.filter(action=OuterRef("pk"), officer_id__in=value)))
+    def filter_officer(
+        self, queryset: ActionQuerySet, name: str, value: list[str]
+    ) -> ActionQuerySet:
+        return queryset.filter(
+            Exists(ActionLead.objects.filter(action=OuterRef("pk"), officer_id__in=value))
+        )
 
-    def filter_district(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+    def filter_district(
+        self, queryset: ActionQuerySet, name: str, value: list[str]
+    ) -> ActionQuerySet:
         # An action with no districts covers them all.
         covers = District.objects.filter(actions=OuterRef("pk"))
         return queryset.filter(
             Exists(covers.filter(slug__in=value))
-            | (~Exists(covers) & Exists(District.objects.filter(partnership__plans__priorities__objectives=OuterRef("objective"), slug__in=value)))
+            | (
+                ~Exists(covers)
+                & Exists(
+                    District.objects.filter(
+                        partnership__plans__priorities__objectives=OuterRef("objective"),
+                        slug__in=value,
+                    )
+                )
+            )
         )
 
-    def filter_status(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+    def filter_status(
+        self, queryset: ActionQuerySet, name: str, value: list[str]
+    ) -> ActionQuerySet:
         wanted = Q(status_rank__in=[STATUS_SEVERITY[v] for v in value if v != NO_UPDATE])
         if NO_UPDATE in value:
             wanted |= Q(status_rank__isnull=True)
         return queryset.filter(wanted)
 
-    def filter_statutory(self, queryset: ActionQuerySet, name: str, value: list[str]) -> ActionQuerySet:
+    def filter_statutory(
+        self, queryset: ActionQuerySet, name: str, value: list[str]
+    ) -> ActionQuerySet:
         return queryset.filter(
-            Exists(ObjectiveStrand.objects.filter(objective=OuterRef("objective"), strand__in=value))
+            Exists(
+                ObjectiveStrand.objects.filter(objective=OuterRef("objective"), strand__in=value)
+            )
         )
 
     def keep(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
@@ -292,7 +348,9 @@ class ActionListing:
             queryset = cls.with_last_quarter(queryset)
         if sort == "leads":
             queryset = cls.with_first_lead_name(queryset)
-        filterset = ActionFilterSet(request.GET or None, queryset=queryset, options=options, request=request)
+        filterset = ActionFilterSet(
+            request.GET or None, queryset=queryset, options=options, request=request
+        )
         return cls(options=options, period=period, filterset=filterset)
 
     @property
@@ -307,7 +365,9 @@ class ActionListing:
         actions = (
             self.with_last_quarter(Action.objects.filter(pk__in=ids).with_status(self.period))
             .select_related("objective__priority__plan")
-            .prefetch_related(Prefetch("leads", ActionLead.objects.select_related("organisation", "officer")))
+            .prefetch_related(
+                Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
+            )
         )
         by_id = {action.pk: action for action in actions}
         return [by_id[pk] for pk in ids]

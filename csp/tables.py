@@ -23,21 +23,35 @@ class ActionTable(tables.Table):
             "number",
         ),
     )
-    description = tables.Column(verbose_name="Action", linkify=True, attrs={"a": {"class": "govuk-link"}})
+    description = tables.Column(
+        verbose_name="Action", linkify=True, attrs={"a": {"class": "govuk-link"}}
+    )
     priority = tables.Column(
         verbose_name="Priority",
         accessor="objective__priority__title",
         order_by=("objective__priority__number", "objective__priority__title"),
     )
     leads = tables.Column(verbose_name="Lead(s)", accessor="first_lead_name", empty_values=())
-    timescale = tables.Column(verbose_name="Timescale", order_by=("due_year", "due_quarter", "timescale"))
-    status = tables.Column(verbose_name="Status", accessor="current_status", order_by="status_rank", empty_values=())
+    timescale = tables.Column(
+        verbose_name="Timescale", order_by=("due_year", "due_quarter", "timescale")
+    )
+    status = tables.Column(
+        verbose_name="Status", accessor="current_status", order_by="status_rank", empty_values=()
+    )
     last_update = tables.Column(verbose_name="Last update", accessor="last_quarter")
 
     class Meta:
         model = Action
         fields: tuple[str, ...] = ()
-        sequence = ("reference", "description", "priority", "leads", "timescale", "status", "last_update")
+        sequence = (
+            "reference",
+            "description",
+            "priority",
+            "leads",
+            "timescale",
+            "status",
+            "last_update",
+        )
         order_by = ("reference",)
         template_name = "django_tables2/govuk.html"
         attrs = {"class": "govuk-table csp-action-table"}
@@ -55,4 +69,6 @@ class ActionTable(tables.Table):
 
     def render_status(self, value: str | None) -> Any:
         context = status_tag(value)
-        return format_html('<strong class="govuk-tag {}">{}</strong>', context["classes"], context["label"])
+        return format_html(
+            '<strong class="govuk-tag {}">{}</strong>', context["classes"], context["label"]
+        )

@@ -22,7 +22,6 @@ from csp.models import (
     PartnershipRole,
     PeriodStatus,
     Plan,
-    QuarterlyUpdate,
     ReportingPeriod,
     Role,
     StatutoryStrand,
@@ -67,7 +66,9 @@ def build_cast() -> Cast:
     plan = make.plan(castle, title="Castle Plan 2016/17", slug="castle-2016-17")
     community = make.priority(plan, number=1, title="Safer communities")
     crime = make.priority(plan, number=2, title="Acquisitive crime")
-    patrolling = make.objective(community, number=1, title="Reassure residents with visible patrols")
+    patrolling = make.objective(
+        community, number=1, title="Reassure residents with visible patrols"
+    )
     informing = make.objective(community, number=2, title="Inform residents")
     burgling = make.objective(crime, number=1, title="Reduce dwelling burglaries")
     ObjectiveStrand.objects.create(objective=patrolling, strand=StatutoryStrand.CRIME_AND_DISORDER)
@@ -76,25 +77,69 @@ def build_cast() -> Cast:
     q1 = make.period(plan, 2016, 1, status=PeriodStatus.CLOSED)
     q2 = make.period(plan, 2016, 2, status=PeriodStatus.OPEN)
 
-    patrols = make.action(patrolling, description="Evening patrols in the town centre", timescale="Q1-4", due_year=2016, due_quarter=4)
+    patrols = make.action(
+        patrolling,
+        description="Evening patrols in the town centre",
+        timescale="Q1-4",
+        due_year=2016,
+        due_quarter=4,
+    )
     ActionLead.objects.create(action=patrols, organisation=police, officer=inspector)
     patrols.districts.set([north])
-    hub = make.action(patrolling, description="Open a community safety hub", outcomes="Hub open weekly", timescale="Q2 - Sept 16", due_year=2016, due_quarter=2, lead=council)
-    leaflets = make.action(informing, description="Deliver crime prevention leaflets", timescale="Ongoing")
+    hub = make.action(
+        patrolling,
+        description="Open a community safety hub",
+        outcomes="Hub open weekly",
+        timescale="Q2 - Sept 16",
+        due_year=2016,
+        due_quarter=2,
+        lead=council,
+    )
+    leaflets = make.action(
+        informing, description="Deliver crime prevention leaflets", timescale="Ongoing"
+    )
     ActionLead.objects.create(action=leaflets, all_partners=True)
-    covert = make.action(burgling, description="Covert operation against handlers", timescale="Q3 - Oct 16", due_year=2016, due_quarter=3, is_restricted=True, lead=police)
-    burglary = make.action(burgling, description="Target hardening for repeat victims", timescale="Q1", due_year=2016, due_quarter=1, lead=council)
+    covert = make.action(
+        burgling,
+        description="Covert operation against handlers",
+        timescale="Q3 - Oct 16",
+        due_year=2016,
+        due_quarter=3,
+        is_restricted=True,
+        lead=police,
+    )
+    burglary = make.action(
+        burgling,
+        description="Target hardening for repeat victims",
+        timescale="Q1",
+        due_year=2016,
+        due_quarter=1,
+        lead=council,
+    )
 
     make.update(patrols, q1, UpdateStatus.ON_TRACK, north, progress="Patrols every Friday")
     make.update(hub, q1, UpdateStatus.AT_RISK, north, progress="Venue found")
-    make.update(hub, q1, UpdateStatus.OFF_TRACK, south, progress="No venue yet", risks="Depends on the library lease")
+    make.update(
+        hub,
+        q1,
+        UpdateStatus.OFF_TRACK,
+        south,
+        progress="No venue yet",
+        risks="Depends on the library lease",
+    )
     make.update(leaflets, q1, UpdateStatus.COMPLETE, progress="5,000 leaflets delivered")
     make.update(leaflets, q2, UpdateStatus.ON_TRACK, progress="Second print run ordered")
     make.update(covert, q1, UpdateStatus.OFF_TRACK, progress="Operation Nightjar details")
-    make.update(burglary, q2, UpdateStatus.AT_RISK, progress="Secret informant briefing", is_restricted=True)
+    make.update(
+        burglary, q2, UpdateStatus.AT_RISK, progress="Secret informant briefing", is_restricted=True
+    )
 
     other_plan = make.plan(elsewhere, title="Elsewhere Plan", slug="elsewhere-2016-17")
-    faraway = make.action(make.objective(make.priority(other_plan, number=1, title="Far away")), description="Far away action", lead=police)
+    faraway = make.action(
+        make.objective(make.priority(other_plan, number=1, title="Far away")),
+        description="Far away action",
+        lead=police,
+    )
 
     alice = User.objects.create_user("alice", "alice@example.invalid", "pw")
     bob = User.objects.create_user("bob", "bob@example.invalid", "pw")
@@ -102,5 +147,25 @@ def build_cast() -> Cast:
     PartnershipRole.objects.create(user=alice, partnership=castle, role=Role.COORDINATOR)
     PartnershipRole.objects.create(user=bob, partnership=castle, role=Role.VIEWER)
     PartnershipRole.objects.create(user=charlie, partnership=elsewhere, role=Role.VIEWER)
-    return Cast(castle, elsewhere, plan, other_plan, north, south, police, council, inspector, q1, q2,
-                patrols, hub, leaflets, covert, burglary, faraway, alice, bob, charlie)
+    return Cast(
+        castle,
+        elsewhere,
+        plan,
+        other_plan,
+        north,
+        south,
+        police,
+        council,
+        inspector,
+        q1,
+        q2,
+        patrols,
+        hub,
+        leaflets,
+        covert,
+        burglary,
+        faraway,
+        alice,
+        bob,
+        charlie,
+    )

@@ -32,7 +32,9 @@ def partnership(**kwargs: Any) -> Partnership:
 def district(partnership_: Partnership, name: str = "", **kwargs: Any) -> District:
     n = next(_seq)
     name = name or f"District {n}"
-    return District.objects.create(partnership=partnership_, name=name, slug=f"district-{n}", **kwargs)
+    return District.objects.create(
+        partnership=partnership_, name=name, slug=f"district-{n}", **kwargs
+    )
 
 
 def organisation(**kwargs: Any) -> Organisation:
@@ -49,14 +51,21 @@ def officer(organisation_: Organisation | None = None, **kwargs: Any) -> Officer
 
 def plan(partnership_: Partnership | None = None, **kwargs: Any) -> Plan:
     n = next(_seq)
-    values = {"title": f"Plan {n}", "slug": f"plan-{n}", "first_year": 2016, "last_year": 2016} | kwargs
+    values = {
+        "title": f"Plan {n}",
+        "slug": f"plan-{n}",
+        "first_year": 2016,
+        "last_year": 2016,
+    } | kwargs
     return Plan.objects.create(partnership=partnership_ or partnership(), **values)
 
 
 def priority(plan_: Plan | None = None, **kwargs: Any) -> Priority:
     plan_ = plan_ or plan()
     number = kwargs.pop("number", plan_.priorities.count() + 1)
-    return Priority.objects.create(plan=plan_, number=number, title=kwargs.pop("title", "A priority"), **kwargs)
+    return Priority.objects.create(
+        plan=plan_, number=number, title=kwargs.pop("title", "A priority"), **kwargs
+    )
 
 
 def objective(priority_: Priority | None = None, **kwargs: Any) -> StrategicObjective:
@@ -72,7 +81,10 @@ def action(objective_: StrategicObjective | None = None, **kwargs: Any) -> Actio
     number = kwargs.pop("number", objective_.actions.count() + 1)
     lead = kwargs.pop("lead", None)
     result = Action.objects.create(
-        objective=objective_, number=number, description=kwargs.pop("description", "An action"), **kwargs
+        objective=objective_,
+        number=number,
+        description=kwargs.pop("description", "An action"),
+        **kwargs,
     )
     if lead is not None:
         ActionLead.objects.create(action=result, organisation=lead)

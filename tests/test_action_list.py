@@ -69,7 +69,10 @@ def test_a_visitor_sees_a_public_partnerships_actions_without_restricted_ones(cl
         ("period=2016-17-q2&status=at_risk", ["2.1.2"]),
         ("period=2016-17-q2&status=none", ["1.1.1", "1.1.2", "2.1.1"]),
         ("statutory=reoffending", ["2.1.1", "2.1.2"]),
-        ("statutory=crime_and_disorder&statutory=reoffending", ["1.1.1", "1.1.2", "2.1.1", "2.1.2"]),
+        (
+            "statutory=crime_and_disorder&statutory=reoffending",
+            ["1.1.1", "1.1.2", "2.1.1", "2.1.2"],
+        ),
         ("q=patrols", ["1.1.1"]),
         ("q=HUB OPEN", ["1.1.2"]),
         ("q=library", []),

@@ -35,21 +35,34 @@ def admin_client(client):
 def plan_with_update():
     """One of every kind of record, so every admin change page has something to open."""
     organisation = make.organisation(short_name="RDC")
-    action = make.action(lead=organisation, description="Re - introduce the J9 scheme in both districts")
+    action = make.action(
+        lead=organisation, description="Re - introduce the J9 scheme in both districts"
+    )
     period = make.period(action.plan)
     partnership = action.plan.partnership
     district = make.district(partnership, "Rochford")
-    update = make.update(action, period, UpdateStatus.ON_TRACK, district, progress="J9 Training sessions booked")
+    update = make.update(
+        action, period, UpdateStatus.ON_TRACK, district, progress="J9 Training sessions booked"
+    )
     measure = Measure.objects.create(action=action, description="campaigns", target_value=2)
     MeasureFigure.objects.create(measure=measure, update=update, value=1)
     make.officer(organisation, name="Graham Browne", initials="GB")
-    Membership.objects.create(partnership=partnership, organisation=organisation, is_responsible_authority=True)
+    Membership.objects.create(
+        partnership=partnership, organisation=organisation, is_responsible_authority=True
+    )
     Theme.objects.create(priority=action.objective.priority, number=1, title="Domestic Abuse")
-    ObjectiveStrand.objects.create(objective=action.objective, strand=StatutoryStrand.CRIME_AND_DISORDER)
-    Risk.objects.create(partnership=partnership, number=1, title="Legislation", likelihood="D", impact=3)
+    ObjectiveStrand.objects.create(
+        objective=action.objective, strand=StatutoryStrand.CRIME_AND_DISORDER
+    )
+    Risk.objects.create(
+        partnership=partnership, number=1, title="Legislation", likelihood="D", impact=3
+    )
     Funding.objects.create(partnership=partnership, source="PCC", financial_year=2016, amount=14019)
     PrioritySummary.objects.create(
-        priority=action.objective.priority, period=period, organisation=organisation, pursue="Op Raptor"
+        priority=action.objective.priority,
+        period=period,
+        organisation=organisation,
+        pursue="Op Raptor",
     )
     PartnershipRole.objects.create(
         user=User.objects.create_user("viewer"), partnership=partnership, role=Role.VIEWER
@@ -77,9 +90,19 @@ def test_every_change_page_opens(admin_client, plan_with_update, model):
 def test_every_model_of_the_domain_is_in_the_admin():
     names = {m.__name__ for m in csp_models}
     assert {
-        "Partnership", "District", "Organisation", "Officer", "Plan", "Priority",
-        "StrategicObjective", "Action", "QuarterlyUpdate", "ReportingPeriod", "PrioritySummary",
-        "Risk", "Funding",
+        "Partnership",
+        "District",
+        "Organisation",
+        "Officer",
+        "Plan",
+        "Priority",
+        "StrategicObjective",
+        "Action",
+        "QuarterlyUpdate",
+        "ReportingPeriod",
+        "PrioritySummary",
+        "Risk",
+        "Funding",
     } <= names
 
 
@@ -114,11 +137,16 @@ def test_objective_strands_are_edited_as_checkboxes(admin_client):
     }
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert set(objective.strands.values_list("strand", flat=True)) == {"reoffending", "crime_and_disorder"}
+    assert set(objective.strands.values_list("strand", flat=True)) == {
+        "reoffending",
+        "crime_and_disorder",
+    }
 
     data["statutory_strands"] = [StatutoryStrand.REOFFENDING]
     admin_client.post(url, data)
-    assert list(ObjectiveStrand.objects.filter(objective=objective).values_list("strand", flat=True)) == ["reoffending"]
+    assert list(
+        ObjectiveStrand.objects.filter(objective=objective).values_list("strand", flat=True)
+    ) == ["reoffending"]
 
 
 def test_str_of_the_hierarchy_reads_well(plan_with_update):

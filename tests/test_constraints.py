@@ -83,7 +83,9 @@ def test_theme_objective_action_lead_and_measure_numbers_are_unique_within_their
     Theme.objects.create(priority=priority, number=1, title="Domestic Abuse")
     assert refused(lambda: Theme.objects.create(priority=priority, number=1, title="Hidden Harm"))
     objective = make.objective(priority, number=1)
-    assert refused(lambda: StrategicObjective.objects.create(priority=priority, number=1, title="x"))
+    assert refused(
+        lambda: StrategicObjective.objects.create(priority=priority, number=1, title="x")
+    )
     action = make.action(objective, number=1)
     assert refused(lambda: make.action(objective, number=1))
     organisation = make.organisation()
@@ -96,7 +98,9 @@ def test_theme_objective_action_lead_and_measure_numbers_are_unique_within_their
 def test_an_objective_is_tagged_with_a_strand_once_and_only_with_known_strands():
     objective = make.objective()
     ObjectiveStrand.objects.create(objective=objective, strand="reoffending")
-    assert refused(lambda: ObjectiveStrand.objects.create(objective=objective, strand="reoffending"))
+    assert refused(
+        lambda: ObjectiveStrand.objects.create(objective=objective, strand="reoffending")
+    )
     assert refused(lambda: ObjectiveStrand.objects.create(objective=objective, strand="littering"))
 
 
@@ -105,11 +109,15 @@ def test_a_lead_is_an_organisation_or_all_partners_not_both_nor_neither():
     organisation = make.organisation()
     assert refused(lambda: ActionLead.objects.create(action=action, number=1))
     assert refused(
-        lambda: ActionLead.objects.create(action=action, number=1, organisation=organisation, all_partners=True)
+        lambda: ActionLead.objects.create(
+            action=action, number=1, organisation=organisation, all_partners=True
+        )
     )
     officer = make.officer(organisation)
     assert refused(
-        lambda: ActionLead.objects.create(action=action, number=1, officer=officer, all_partners=True)
+        lambda: ActionLead.objects.create(
+            action=action, number=1, officer=officer, all_partners=True
+        )
     )
     ActionLead.objects.create(action=action, number=1, organisation=organisation, officer=officer)
     ActionLead.objects.create(action=action, number=2, all_partners=True)
@@ -119,7 +127,9 @@ def test_a_lead_is_an_organisation_or_all_partners_not_both_nor_neither():
 def test_risk_likelihood_is_a_to_f(likelihood):
     partnership = make.partnership()
     assert refused(
-        lambda: Risk.objects.create(partnership=partnership, number=1, title="t", likelihood=likelihood, impact=2)
+        lambda: Risk.objects.create(
+            partnership=partnership, number=1, title="t", likelihood=likelihood, impact=2
+        )
     )
 
 
@@ -127,12 +137,16 @@ def test_risk_likelihood_is_a_to_f(likelihood):
 def test_risk_impact_is_one_to_four(impact):
     partnership = make.partnership()
     assert refused(
-        lambda: Risk.objects.create(partnership=partnership, number=1, title="t", likelihood="E", impact=impact)
+        lambda: Risk.objects.create(
+            partnership=partnership, number=1, title="t", likelihood="E", impact=impact
+        )
     )
 
 
 def test_risk_rating_reads_like_the_register():
-    risk = Risk.objects.create(partnership=make.partnership(), number=1, title="t", likelihood="E", impact=2)
+    risk = Risk.objects.create(
+        partnership=make.partnership(), number=1, title="t", likelihood="E", impact=2
+    )
     assert risk.rating == "E2"
     assert str(risk) == "t (E2)"
 
@@ -154,13 +168,17 @@ def test_funding_amounts_are_not_negative_and_keep_pence():
 
 def test_measure_target_is_not_negative():
     action = make.action()
-    assert refused(lambda: Measure.objects.create(action=action, description="m", target_value=Decimal("-1")))
+    assert refused(
+        lambda: Measure.objects.create(action=action, description="m", target_value=Decimal("-1"))
+    )
 
 
 def test_a_plan_ends_no_earlier_than_it_starts():
     partnership = make.partnership()
     assert refused(
-        lambda: Plan.objects.create(partnership=partnership, title="t", slug="t", first_year=2020, last_year=2019)
+        lambda: Plan.objects.create(
+            partnership=partnership, title="t", slug="t", first_year=2020, last_year=2019
+        )
     )
 
 

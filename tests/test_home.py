@@ -8,7 +8,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_home_lists_public_partnerships_and_their_plans(client):
-    plan = make.plan(make.partnership(is_public=True), title="Partnership Plan 2016/17", version_label="Version 2 – July 2016")
+    plan = make.plan(
+        make.partnership(is_public=True),
+        title="Partnership Plan 2016/17",
+        version_label="Version 2 – July 2016",
+    )
     response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 200

@@ -71,7 +71,9 @@ def test_it_parses_labels_and_slugs(text):
     assert FinancialQuarter.parse(text) == FinancialQuarter(2016, 1)
 
 
-@pytest.mark.parametrize("text", ["2016/18 Q1", "2016/17 Q5", "2016 Q1", "Q1 2016/17", "", "2016-17-q0"])
+@pytest.mark.parametrize(
+    "text", ["2016/18 Q1", "2016/17 Q5", "2016 Q1", "Q1 2016/17", "", "2016-17-q0"]
+)
 def test_it_refuses_what_is_not_a_quarter(text):
     with pytest.raises(ValueError):
         FinancialQuarter.parse(text)
@@ -84,7 +86,11 @@ def test_next_and_previous_cross_the_year():
 
 def test_quarters_sort_in_time_order():
     quarters = [FinancialQuarter(2017, 1), FinancialQuarter(2016, 4), FinancialQuarter(2016, 1)]
-    assert sorted(quarters) == [FinancialQuarter(2016, 1), FinancialQuarter(2016, 4), FinancialQuarter(2017, 1)]
+    assert sorted(quarters) == [
+        FinancialQuarter(2016, 1),
+        FinancialQuarter(2016, 4),
+        FinancialQuarter(2017, 1),
+    ]
 
 
 def test_it_refuses_quarter_five():

@@ -15,9 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def start_settings(**env: str) -> subprocess.CompletedProcess[str]:
     """Import the real settings in a fresh interpreter with exactly these variables."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
     return subprocess.run(
-        [sys.executable, "-c", "import csp.settings as s; print(s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.LANGUAGE_CODE)"],
+        [
+            sys.executable,
+            "-c",
+            "import csp.settings as s; "
+            "print(s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.LANGUAGE_CODE)",
+        ],
         cwd=ROOT,
         env=clean | env,
         capture_output=True,
@@ -63,7 +70,8 @@ def test_postgres_url_selects_postgresql():
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False), ("", False)]
+    ("raw", "expected"),
+    [("1", True), ("TRUE", True), ("yes", True), ("off", False), ("0", False), ("", False)],
 )
 def test_env_bool_reads_the_usual_words(monkeypatch, raw, expected):
     monkeypatch.setenv("FLAG", raw)
@@ -104,7 +112,11 @@ def test_database_url_postgres_parts_are_decoded():
     )
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
-        "csp@council", "p/ss", "db.internal", "6543", "csp_live"
+        "csp@council",
+        "p/ss",
+        "db.internal",
+        "6543",
+        "csp_live",
     )
     assert db["OPTIONS"] == {"sslmode": "require"}
 

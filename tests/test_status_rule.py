@@ -54,7 +54,9 @@ def test_a_whole_area_update_counts_alongside_district_ones(setting):
 def test_drafts_and_returned_updates_do_not_count(setting):
     s = setting
     make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
-    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["castle_point"], state=UpdateState.DRAFT)
+    make.update(
+        s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["castle_point"], state=UpdateState.DRAFT
+    )
     assert s["action"].status_for(s["q1"]) == UpdateStatus.ON_TRACK
     s["action"].updates.filter(district=s["rochford"]).update(state=UpdateState.RETURNED)
     assert s["action"].status_for(s["q1"]) is None
@@ -89,9 +91,15 @@ def test_status_for_a_whole_list_costs_one_query(setting):
     objective = s["action"].objective
     for n in range(2, 30):
         action = make.action(objective, number=n)
-        make.update(action, s["q1"], UpdateStatus.AT_RISK if n % 2 else UpdateStatus.ON_TRACK, s["rochford"])
+        make.update(
+            action, s["q1"], UpdateStatus.AT_RISK if n % 2 else UpdateStatus.ON_TRACK, s["rochford"]
+        )
     with CaptureQueriesContext(connection) as queries:
-        statuses = list(Action.objects.in_plan(s["action"].plan).with_status(s["q1"]).values_list("number", "current_status"))
+        statuses = list(
+            Action.objects.in_plan(s["action"].plan)
+            .with_status(s["q1"])
+            .values_list("number", "current_status")
+        )
     assert len(queries) == 1
     assert len(statuses) == 29
     assert dict(statuses)[3] == UpdateStatus.AT_RISK
@@ -112,7 +120,9 @@ def test_a_financial_quarter_means_that_quarter_in_each_actions_own_plan(setting
 
 
 def stored_statuses():
-    return sorted(ActionStatus.objects.values_list("action_id", "period_id", "quarter_key", "rank", "status"))
+    return sorted(
+        ActionStatus.objects.values_list("action_id", "period_id", "quarter_key", "rank", "status")
+    )
 
 
 def recomputed_statuses():
@@ -134,14 +144,25 @@ def test_the_stored_statuses_follow_every_kind_of_write(setting):
     assert stored_statuses() == [(s["action"].pk, s["q1"].pk, 20161, 5, "at_risk")]
 
     QuarterlyUpdate.objects.filter(pk=first.pk).update(period=s["q2"], state=UpdateState.SUBMITTED)
-    expected = [(s["action"].pk, s["q1"].pk, 20161, 5, "at_risk"), (s["action"].pk, s["q2"].pk, 20162, 6, "off_track")]
+    expected = [
+        (s["action"].pk, s["q1"].pk, 20161, 5, "at_risk"),
+        (s["action"].pk, s["q2"].pk, 20162, 6, "off_track"),
+    ]
     assert stored_statuses() == expected
 
     QuarterlyUpdate.objects.filter(period=s["q1"]).delete()
     assert stored_statuses() == [(s["action"].pk, s["q2"].pk, 20162, 6, "off_track")]
 
     QuarterlyUpdate.objects.bulk_create(
-        [QuarterlyUpdate(action=s["action"], period=s["q1"], district=s["rochford"], status="complete", state="accepted")]
+        [
+            QuarterlyUpdate(
+                action=s["action"],
+                period=s["q1"],
+                district=s["rochford"],
+                status="complete",
+                state="accepted",
+            )
+        ]
     )
     first.refresh_from_db()
     first.delete()

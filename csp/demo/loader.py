@@ -139,12 +139,16 @@ class DemoLoader:
             )
             for d in data.get("districts") or []
         }
-        organisations = {o["slug"]: self._organisation(partnership, o) for o in data.get("organisations") or []}
+        organisations = {
+            o["slug"]: self._organisation(partnership, o) for o in data.get("organisations") or []
+        }
         officers: dict[tuple[str, str], Officer] = {}
         for o in data.get("officers") or []:
             organisation = _lookup(organisations, o["organisation"], "organisation")
             values = {k: o[k] for k in ("initials", "job_title", "email", "phone") if o.get(k)}
-            officer = self.upsert(Officer, {"organisation": organisation, "name": o["name"]}, values)
+            officer = self.upsert(
+                Officer, {"organisation": organisation, "name": o["name"]}, values
+            )
             officers[(o["organisation"], o["name"])] = officer
         plans = {
             plan["slug"]: self._plan(partnership, plan, districts, organisations, officers)
@@ -257,7 +261,9 @@ class DemoLoader:
                 for strand in ob.get("strands") or []:
                     self.upsert(ObjectiveStrand, {"objective": objective, "strand": strand}, {})
                 for ac in ob.get("actions") or []:
-                    self._action(plan, objective, ac, districts, organisations, officers_by_name, periods)
+                    self._action(
+                        plan, objective, ac, districts, organisations, officers_by_name, periods
+                    )
         return plan
 
     def _action(
@@ -285,7 +291,11 @@ class DemoLoader:
                 "is_restricted": bool(ac.get("restricted", False)),
             },
         )
-        self.set_many(action, "districts", [_lookup(districts, d, "district") for d in ac.get("districts") or []])
+        self.set_many(
+            action,
+            "districts",
+            [_lookup(districts, d, "district") for d in ac.get("districts") or []],
+        )
         for number, lead in enumerate(ac.get("leads") or [], start=1):
             officer = _lookup(officers, lead["officer"], "officer") if lead.get("officer") else None
             organisation = (

@@ -1,4 +1,4 @@
-"""Partnerships, the places they cover, the organisations in them and their people, money and risks."""
+"""Partnerships: the places they cover, their organisations and people, their money and risks."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class PartnershipQuerySet(models.QuerySet["Partnership"]):
 
 
 class Partnership(models.Model):
-    """A Community Safety Partnership, e.g. "Castle Point and Rochford Community Safety Partnership"."""
+    """A Community Safety Partnership: "Castle Point and Rochford Community Safety Partnership"."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
@@ -27,12 +27,14 @@ class Partnership(models.Model):
     is_public = models.BooleanField(
         "public view",
         default=False,
-        help_text="Let anyone read the plan and progress without signing in (restricted items stay hidden).",
+        help_text="Let anyone read the plan and progress without signing in "
+        "(restricted items stay hidden).",
     )
     reports_by_priority_summary = models.BooleanField(
         "reports by the 4 Ps",
         default=False,
-        help_text="Agencies send a Pursue / Prevent / Protect / Prepare summary per priority each quarter.",
+        help_text="Agencies send a Pursue / Prevent / Protect / Prepare summary "
+        "per priority each quarter.",
     )
     organisations = models.ManyToManyField(
         "Organisation", through="Membership", related_name="partnerships", blank=True
@@ -101,8 +103,12 @@ class Organisation(models.Model):
 class Membership(models.Model):
     """An organisation's place in a partnership."""
 
-    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
     is_responsible_authority = models.BooleanField(
         "responsible authority",
         default=False,
@@ -124,7 +130,9 @@ class Membership(models.Model):
 class Officer(models.Model):
     """A named person in an organisation, often cited in plans by initials ("HC", "GB")."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="officers")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="officers"
+    )
     name = models.CharField(max_length=150)
     initials = models.CharField(max_length=10, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
@@ -168,7 +176,9 @@ class PartnershipRole(models.Model):
     class Meta:
         ordering = ["partnership_id", "user_id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "partnership"], name="one_role_per_partnership"),
+            models.UniqueConstraint(
+                fields=["user", "partnership"], name="one_role_per_partnership"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,15 +219,17 @@ class Risk(models.Model):
             models.CheckConstraint(
                 condition=Q(likelihood__in=list(Likelihood.values)), name="risk_likelihood_a_to_f"
             ),
-            models.CheckConstraint(condition=Q(impact__gte=1, impact__lte=4), name="risk_impact_1_to_4"),
+            models.CheckConstraint(
+                condition=Q(impact__gte=1, impact__lte=4), name="risk_impact_1_to_4"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.rating})"
 
     @property
     def rating(self) -> str:
         return f"{self.likelihood}{self.impact}"
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.rating})"
 
 
 class Funding(models.Model):
@@ -250,9 +262,9 @@ class Funding(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.source} {self.financial_year_label}: £{self.amount:,.2f}"
+
     @property
     def financial_year_label(self) -> str:
         return financial_year_label(self.financial_year)
-
-    def __str__(self) -> str:
-        return f"{self.source} {self.financial_year_label}: £{self.amount:,.2f}"

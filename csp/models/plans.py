@@ -31,7 +31,9 @@ class Plan(models.Model):
     partnership = models.ForeignKey("Partnership", on_delete=models.CASCADE, related_name="plans")
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    version_label = models.CharField(max_length=100, blank=True, help_text="e.g. Version 2 – July 2016")
+    version_label = models.CharField(
+        max_length=100, blank=True, help_text="e.g. Version 2 – July 2016"
+    )
     first_year = models.PositiveSmallIntegerField(
         help_text="The financial year the plan starts: 2016 for 2016/17."
     )
@@ -41,7 +43,9 @@ class Plan(models.Model):
     status = models.CharField(max_length=10, choices=PlanStatus, default=PlanStatus.DRAFT)
     priorities_agreed_on = models.DateField(null=True, blank=True)
     priorities_agreed_by = models.CharField(
-        max_length=200, blank=True, help_text="e.g. Responsible Authorities Group, after the strategic assessment"
+        max_length=200,
+        blank=True,
+        help_text="e.g. Responsible Authorities Group, after the strategic assessment",
     )
     introduction = models.TextField(blank=True)
     previous_version = models.ForeignKey(
@@ -108,13 +112,19 @@ class StatutoryStrand(models.TextChoices):
     """What a CSP strategy must address (Crime and Disorder Act 1998 s6, as amended)."""
 
     CRIME_AND_DISORDER = "crime_and_disorder", "Reduction of crime and disorder"
-    SUBSTANCE_MISUSE = "substance_misuse", "Combatting the misuse of drugs, alcohol and other substances"
+    SUBSTANCE_MISUSE = (
+        "substance_misuse",
+        "Combatting the misuse of drugs, alcohol and other substances",
+    )
     REOFFENDING = "reoffending", "Reduction of re-offending"
     SERIOUS_VIOLENCE_INVOLVEMENT = (
         "serious_violence_involvement",
         "Preventing people from becoming involved in serious violence",
     )
-    SERIOUS_VIOLENCE_REDUCTION = "serious_violence_reduction", "Reducing instances of serious violence"
+    SERIOUS_VIOLENCE_REDUCTION = (
+        "serious_violence_reduction",
+        "Reducing instances of serious violence",
+    )
 
 
 class StrategicObjective(models.Model):
@@ -155,7 +165,9 @@ class StrategicObjective(models.Model):
 class ObjectiveStrand(models.Model):
     """Tags a strategic objective with a statutory strand it addresses."""
 
-    objective = models.ForeignKey(StrategicObjective, on_delete=models.CASCADE, related_name="strands")
+    objective = models.ForeignKey(
+        StrategicObjective, on_delete=models.CASCADE, related_name="strands"
+    )
     strand = models.CharField(max_length=40, choices=StatutoryStrand)
 
     class Meta:
@@ -172,8 +184,10 @@ class ObjectiveStrand(models.Model):
 
 
 class ActionQuerySet(models.QuerySet["Action"]):
-    def with_status(self, period: ReportingPeriod | FinancialQuarter | None = None) -> ActionQuerySet:
-        """Annotate each action's status: ``current_status``, its ``status_rank`` and ``status_period_id``.
+    def with_status(
+        self, period: ReportingPeriod | FinancialQuarter | None = None
+    ) -> ActionQuerySet:
+        """Annotate each action's ``current_status``, ``status_rank`` and ``status_period_id``.
 
         For ``period``, it is the worst status among that period's reported updates across the
         action's districts (``STATUS_SEVERITY``, applied by ``ActionStatus.refresh``); with no
@@ -191,7 +205,9 @@ class ActionQuerySet(models.QuerySet["Action"]):
             )
         quarter = period if isinstance(period, FinancialQuarter) else period.financial_quarter
         return self.annotate(
-            period_status=FilteredRelation("statuses", condition=Q(statuses__quarter_key=quarter.key)),
+            period_status=FilteredRelation(
+                "statuses", condition=Q(statuses__quarter_key=quarter.key)
+            ),
             current_status=F("period_status__status"),
             status_rank=F("period_status__rank"),
             status_period_id=F("period_status__period_id"),
@@ -199,7 +215,9 @@ class ActionQuerySet(models.QuerySet["Action"]):
 
     def visible_to(self, user: access.AnyUser) -> ActionQuerySet:
         return self.filter(
-            access.full_visibility(user, "objective__priority__plan__partnership", ("is_restricted",))
+            access.full_visibility(
+                user, "objective__priority__plan__partnership", ("is_restricted",)
+            )
         )
 
     def in_plan(self, plan: Plan) -> ActionQuerySet:
@@ -209,14 +227,20 @@ class ActionQuerySet(models.QuerySet["Action"]):
 class Action(models.Model):
     """Something a lead agency will do towards an objective, with its outcomes and timescale."""
 
-    objective = models.ForeignKey(StrategicObjective, on_delete=models.CASCADE, related_name="actions")
+    objective = models.ForeignKey(
+        StrategicObjective, on_delete=models.CASCADE, related_name="actions"
+    )
     number = models.PositiveSmallIntegerField()
     description = models.TextField()
     outcomes = models.TextField("outcomes / measures", blank=True)
     lead_as_written = models.TextField(
-        "lead agency / officer as written", blank=True, help_text="The plan's own words for who leads."
+        "lead agency / officer as written",
+        blank=True,
+        help_text="The plan's own words for who leads.",
     )
-    timescale = models.CharField(max_length=200, blank=True, help_text="As written: Q1-4, Q2 - Sept 16, Ongoing.")
+    timescale = models.CharField(
+        max_length=200, blank=True, help_text="As written: Q1-4, Q2 - Sept 16, Ongoing."
+    )
     due_year = models.PositiveSmallIntegerField(null=True, blank=True)
     due_quarter = models.PositiveSmallIntegerField(null=True, blank=True)
     districts = models.ManyToManyField(
@@ -229,7 +253,12 @@ class Action(models.Model):
     objects = ActionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["objective__priority__plan_id", "objective__priority__number", "objective__number", "number"]
+        ordering = [
+            "objective__priority__plan_id",
+            "objective__priority__number",
+            "objective__number",
+            "number",
+        ]
         constraints = [
             models.UniqueConstraint(fields=["objective", "number"], name="action_number_unique"),
             models.CheckConstraint(
@@ -252,7 +281,7 @@ class Action(models.Model):
 
     @property
     def reference(self) -> str:
-        """"1.2.3": priority, objective and action numbers."""
+        """ "1.2.3": priority, objective and action numbers."""
         return f"{self.objective.priority.number}.{self.objective.number}.{self.number}"
 
     @property
@@ -266,7 +295,7 @@ class Action(models.Model):
         return self.objective.priority.plan
 
     def status_for(self, period: ReportingPeriod | None = None) -> str | None:
-        """This action's status for ``period`` (or its latest), by ``ActionQuerySet.with_status``."""
+        """This action's status for ``period`` (or its latest): ``ActionQuerySet.with_status``."""
         return (
             Action.objects.filter(pk=self.pk)
             .with_status(period)
@@ -307,7 +336,11 @@ class ActionLead(models.Model):
         return f"{name} – {self.officer.name}" if self.officer else name
 
     def clean(self) -> None:
-        if self.officer_id and self.organisation_id and self.officer.organisation_id != self.organisation_id:
+        if (
+            self.officer_id
+            and self.organisation_id
+            and self.officer.organisation_id != self.organisation_id
+        ):
             raise ValidationError({"officer": "This officer works for another organisation."})
 
 

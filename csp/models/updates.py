@@ -6,11 +6,11 @@ The rule for an action's status lives here too (``UpdateStatus.SEVERITY`` and
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, IntegerField, Max, Q, Value, When
 
@@ -36,8 +36,12 @@ class ReportingPeriod(models.Model):
     class Meta:
         ordering = ["plan_id", "year", "quarter"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "year", "quarter"], name="period_unique_per_plan"),
-            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"),
+            models.UniqueConstraint(
+                fields=["plan", "year", "quarter"], name="period_unique_per_plan"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="period_quarter_1_to_4"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,9 +119,13 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
     def update(self, **kwargs: Any) -> int:
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
-            before = set(QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id"))
+            before = set(
+                QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id")
+            )
             count = super().update(**kwargs)
-            after = set(QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id"))
+            after = set(
+                QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id")
+            )
             ActionStatus.refresh(before | after)
         return count
 
@@ -154,11 +162,19 @@ class QuarterlyUpdate(models.Model):
     action = models.ForeignKey("Action", on_delete=models.PROTECT, related_name="updates")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="updates")
     district = models.ForeignKey(
-        "District", on_delete=models.PROTECT, null=True, blank=True, related_name="updates",
+        "District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="updates",
         help_text="Leave blank for an update covering the whole partnership area.",
     )
     organisation = models.ForeignKey(
-        "Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="updates",
+        "Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="updates",
         help_text="The agency that reported it.",
     )
     status = models.CharField(max_length=20, choices=UpdateStatus, default=UpdateStatus.NOT_GIVEN)
@@ -194,23 +210,36 @@ class QuarterlyUpdate(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=list(UpdateStatus.values)), name="update_status_known"
             ),
-            models.CheckConstraint(condition=Q(state__in=list(UpdateState.values)), name="update_state_known"),
+            models.CheckConstraint(
+                condition=Q(state__in=list(UpdateState.values)), name="update_state_known"
+            ),
         ]
         indexes = [
             # Covers an action's status for a period (ActionQuerySet.with_status) without
             # reading the table: long progress texts stay out of the way.
-            models.Index(fields=["action", "period", "state", "status"], name="update_status_lookup"),
+            models.Index(
+                fields=["action", "period", "state", "status"], name="update_status_lookup"
+            ),
         ]
 
     def __str__(self) -> str:
         where = f" {self.district.name}" if self.district_id else ""
         return f"{self.action.reference} {self.period.label}{where}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        update = super().from_db(db, field_names, values)
-        update._stored_key = (update.__dict__.get("action_id"), update.__dict__.get("period_id"))
-        return update
+    def clean(self) -> None:
+        errors = {}
+        if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
+            errors["period"] = "Choose a period of this action's own plan."
+        if self.action_id and self.district_id:
+            if self.district.partnership_id != self.action.plan.partnership_id:
+                errors["district"] = "Choose a district of this action's partnership."
+            elif (
+                self.action.districts.exists()
+                and not self.action.districts.filter(pk=self.district_id).exists()
+            ):
+                errors["district"] = "This action does not cover that district."
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         with transaction.atomic():
@@ -225,17 +254,12 @@ class QuarterlyUpdate(models.Model):
             ActionStatus.refresh({(self.action_id, self.period_id)})
         return result
 
-    def clean(self) -> None:
-        errors = {}
-        if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
-            errors["period"] = "Choose a period of this action's own plan."
-        if self.action_id and self.district_id:
-            if self.district.partnership_id != self.action.plan.partnership_id:
-                errors["district"] = "Choose a district of this action's partnership."
-            elif self.action.districts.exists() and not self.action.districts.filter(pk=self.district_id).exists():
-                errors["district"] = "This action does not cover that district."
-        if errors:
-            raise ValidationError(errors)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        update = super().from_db(db, field_names, values)
+        update._stored_key = (update.__dict__.get("action_id"), update.__dict__.get("period_id"))
+        return update
 
 
 class ActionStatus(models.Model):
@@ -250,13 +274,17 @@ class ActionStatus(models.Model):
 
     action = models.ForeignKey("Action", on_delete=models.CASCADE, related_name="statuses")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="+")
-    quarter_key = models.PositiveIntegerField(help_text="FinancialQuarter.key of the period: 20161.")
+    quarter_key = models.PositiveIntegerField(
+        help_text="FinancialQuarter.key of the period: 20161."
+    )
     rank = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=20, choices=UpdateStatus)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["action", "quarter_key"], name="action_status_per_quarter"),
+            models.UniqueConstraint(
+                fields=["action", "quarter_key"], name="action_status_per_quarter"
+            ),
         ]
         verbose_name_plural = "action statuses"
 
@@ -278,7 +306,9 @@ class ActionStatus(models.Model):
             actions = {a for a, _ in pairs}
             if len(actions) > 5000:  # a very large bulk write: rebuild everything
                 return cls.refresh(None)
-            if len(pairs) > 100:  # a bulk write: recompute its actions whole rather than OR the pairs
+            if (
+                len(pairs) > 100
+            ):  # a bulk write: recompute its actions whole rather than OR the pairs
                 where = Q(action_id__in=actions)
             updates, current = updates.filter(where), current.filter(where)
         rows = (
@@ -325,10 +355,14 @@ class PrioritySummary(models.Model):
 
     priority = models.ForeignKey("Priority", on_delete=models.CASCADE, related_name="summaries")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="summaries")
-    organisation = models.ForeignKey("Organisation", on_delete=models.PROTECT, related_name="summaries")
+    organisation = models.ForeignKey(
+        "Organisation", on_delete=models.PROTECT, related_name="summaries"
+    )
     pursue = models.TextField(blank=True, help_text="Prosecuting and disrupting offenders.")
     prevent = models.TextField(blank=True, help_text="Stopping people becoming involved.")
-    protect = models.TextField(blank=True, help_text="Strengthening protection of people and places.")
+    protect = models.TextField(
+        blank=True, help_text="Strengthening protection of people and places."
+    )
     prepare = models.TextField(blank=True, help_text="Reducing the impact when harm happens.")
     state = models.CharField(max_length=10, choices=UpdateState, default=UpdateState.DRAFT)
     author = models.ForeignKey(
@@ -343,7 +377,8 @@ class PrioritySummary(models.Model):
         verbose_name_plural = "priority summaries"
         constraints = [
             models.UniqueConstraint(
-                fields=["priority", "period", "organisation"], name="summary_unique_per_organisation"
+                fields=["priority", "period", "organisation"],
+                name="summary_unique_per_organisation",
             ),
         ]
 

@@ -25,7 +25,10 @@ STATUS_TAG_CLASSES = {
 def status_tag(status: str | None) -> dict[str, str]:
     if not status:
         return {"label": "No update", "classes": "govuk-tag--grey"}
-    return {"label": UpdateStatus(status).label, "classes": STATUS_TAG_CLASSES[UpdateStatus(status)]}
+    return {
+        "label": UpdateStatus(status).label,
+        "classes": STATUS_TAG_CLASSES[UpdateStatus(status)],
+    }
 
 
 @register.simple_tag(takes_context=True)

@@ -52,7 +52,9 @@ def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_p
     def page_ids(n: int) -> tuple[list[int], int | None]:
         start = (n - 1) * per_page
         found = list(
-            ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[start : start + per_page]
+            ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
+                start : start + per_page
+            ]
         )
         return [pk for pk, _ in found], (found[0][1] if found else None)
 
@@ -108,7 +110,9 @@ def action_export_xlsx(request: HttpRequest) -> HttpResponse:
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = visible_or_404(
         request,
-        Action.objects.visible_to(request.user).select_related("objective__priority__plan__partnership", "objective__theme"),
+        Action.objects.visible_to(request.user).select_related(
+            "objective__priority__plan__partnership", "objective__theme"
+        ),
         Action.objects.all(),
         pk=pk,
     )

@@ -21,7 +21,9 @@ def visible_organisations(request: HttpRequest):  # type: ignore[no-untyped-def]
     partnerships = Partnership.objects.visible_to(request.user)
     return Organisation.objects.filter(
         Exists(actions.filter(leads__organisation=OuterRef("pk")))
-        | Exists(Membership.objects.filter(organisation=OuterRef("pk"), partnership__in=partnerships))
+        | Exists(
+            Membership.objects.filter(organisation=OuterRef("pk"), partnership__in=partnerships)
+        )
     )
 
 
@@ -42,7 +44,11 @@ def agency_list(request: HttpRequest) -> HttpResponse:
         counts[organisation_id][status] = counts[organisation_id].get(status, 0) + n
     statuses = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
     table = [
-        (organisation, [counts[organisation.pk].get(s, 0) for s in statuses], sum(counts[organisation.pk].values()))
+        (
+            organisation,
+            [counts[organisation.pk].get(s, 0) for s in statuses],
+            sum(counts[organisation.pk].values()),
+        )
         for organisation in organisations
     ]
     return render(
@@ -53,29 +59,47 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = visible_or_404(request, visible_organisations(request), Organisation.objects.all(), slug=slug)
+    organisation = visible_or_404(
+        request, visible_organisations(request), Organisation.objects.all(), slug=slug
+    )
     partnerships = Partnership.objects.visible_to(request.user)
     actions = (
         Action.objects.visible_to(request.user)
         .with_status()
         .filter(Exists(ActionLead.objects.filter(action=OuterRef("pk"), organisation=organisation)))
         .select_related("objective__priority__plan")
-        .order_by("objective__priority__plan__title", "objective__priority__number", "objective__number", "number")
+        .order_by(
+            "objective__priority__plan__title",
+            "objective__priority__number",
+            "objective__number",
+            "number",
+        )
     )
     groups = [
-        (priority, list(items)) for priority, items in groupby(actions, key=lambda a: a.objective.priority)
+        (priority, list(items))
+        for priority, items in groupby(actions, key=lambda a: a.objective.priority)
     ]
     memberships = (
         Membership.objects.filter(organisation=organisation, partnership__in=partnerships)
         .select_related("partnership")
         .order_by("partnership__name")
     )
-    officers = Officer.objects.filter(organisation=organisation).filter(
-        Q(action_leads__action__in=Action.objects.visible_to(request.user))
-        | Q(organisation__memberships__partnership__in=partnerships)
-    ).distinct()
+    officers = (
+        Officer.objects.filter(organisation=organisation)
+        .filter(
+            Q(action_leads__action__in=Action.objects.visible_to(request.user))
+            | Q(organisation__memberships__partnership__in=partnerships)
+        )
+        .distinct()
+    )
     return render(
         request,
         "agencies/detail.html",
-        {"organisation": organisation, "groups": groups, "memberships": memberships, "officers": officers, "action_count": len(actions)},
+        {
+            "organisation": organisation,
+            "groups": groups,
+            "memberships": memberships,
+            "officers": officers,
+            "action_count": len(actions),
+        },
     )

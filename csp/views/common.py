@@ -12,7 +12,9 @@ from csp.access import SignInRequired
 M = TypeVar("M", bound=Model)
 
 
-def visible_or_404(request: HttpRequest, visible: QuerySet[M], everything: QuerySet[M], **lookup: object) -> M:
+def visible_or_404(
+    request: HttpRequest, visible: QuerySet[M], everything: QuerySet[M], **lookup: object
+) -> M:
     """The object ``lookup`` finds in ``visible``.
 
     If it exists but this visitor may not see it: a signed-out visitor is asked to sign in (a

@@ -40,7 +40,10 @@ def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> Reporting
 
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     plan = visible_or_404(
-        request, Plan.objects.visible_to(request.user).select_related("partnership"), Plan.objects.all(), slug=slug
+        request,
+        Plan.objects.visible_to(request.user).select_related("partnership"),
+        Plan.objects.all(),
+        slug=slug,
     )
     periods = list(plan.periods.order_by("year", "quarter"))
     period = chosen_period(periods, request.GET.get("period"))
@@ -48,13 +51,19 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     actions = Action.objects.visible_to(request.user).in_plan(plan).with_status(period)
 
     counts: dict[int, dict[str | None, int]] = defaultdict(dict)
-    for priority_id, status, n in actions.values_list("objective__priority_id", "current_status").annotate(
-        n=Count("pk")
-    ).order_by():
+    for priority_id, status, n in (
+        actions.values_list("objective__priority_id", "current_status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
         counts[priority_id][status] = counts[priority_id].get(status, 0) + n
     statuses_shown = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
     table_rows = [
-        (priority, [counts[priority.pk].get(s, 0) for s in statuses_shown], sum(counts[priority.pk].values()))
+        (
+            priority,
+            [counts[priority.pk].get(s, 0) for s in statuses_shown],
+            sum(counts[priority.pk].values()),
+        )
         for priority in priorities
     ]
     chart = status_chart([(f"{p.number}. {p.title}", counts[p.pk]) for p in priorities])
@@ -73,11 +82,16 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("action__objective__priority", "period", "district")
         .order_by("-updated_at", "-pk")[:8]
     )
-    strands = ObjectiveStrand.objects.filter(objective__priority__plan=plan).select_related("objective__priority")
+    strands = ObjectiveStrand.objects.filter(objective__priority__plan=plan).select_related(
+        "objective__priority"
+    )
     by_strand: dict[str, list] = defaultdict(list)
     for tag in strands:
         by_strand[tag.strand].append(tag.objective)
-    coverage = [(strand, sorted(by_strand[strand.value], key=lambda o: (o.priority.number, o.number))) for strand in StatutoryStrand]
+    coverage = [
+        (strand, sorted(by_strand[strand.value], key=lambda o: (o.priority.number, o.number)))
+        for strand in StatutoryStrand
+    ]
     return render(
         request,
         "plans/dashboard.html",

@@ -1,4 +1,4 @@
-"""``python manage.py load_demo``: the demo partnerships from the seed papers, plus local sign-ins."""
+"""``manage.py load_demo``: the demo partnerships from the seed papers, plus local sign-ins."""
 
 from __future__ import annotations
 
@@ -50,7 +50,9 @@ class Command(BaseCommand):
         """Local demo accounts, one per role, in the Castle Point and Rochford partnership."""
         partnership = Partnership.objects.get(slug="castle-point-rochford")
         User = get_user_model()
-        self.stdout.write("\nDemo sign-ins (local demo only), all with the password " f"{DEMO_PASSWORD!r}:")
+        self.stdout.write(
+            f"\nDemo sign-ins (local demo only), all with the password {DEMO_PASSWORD!r}:"
+        )
         for username, role, organisation_slug, officer_name in DEMO_SIGN_INS:
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.invalid"}
@@ -62,8 +64,12 @@ class Command(BaseCommand):
                     user.is_staff = True
                 user.save()
                 if user.is_staff:
-                    user.user_permissions.set(Permission.objects.filter(content_type__app_label="csp"))
-            PartnershipRole.objects.get_or_create(user=user, partnership=partnership, defaults={"role": role})
+                    user.user_permissions.set(
+                        Permission.objects.filter(content_type__app_label="csp")
+                    )
+            PartnershipRole.objects.get_or_create(
+                user=user, partnership=partnership, defaults={"role": role}
+            )
             where = ""
             if organisation_slug:
                 organisation = Organisation.objects.get(slug=organisation_slug)
