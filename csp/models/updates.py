@@ -226,6 +226,20 @@ class QuarterlyUpdate(models.Model):
         where = f" {self.district.name}" if self.district_id else ""
         return f"{self.action.reference} {self.period.label}{where}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            keys = {(self.action_id, self.period_id), getattr(self, "_stored_key", (None, None))}
+            ActionStatus.refresh(keys)
+        self._stored_key = (self.action_id, self.period_id)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            ActionStatus.refresh({(self.action_id, self.period_id)})
+        return result
+
+
     def clean(self) -> None:
         errors = {}
         if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
@@ -240,20 +254,6 @@ class QuarterlyUpdate(models.Model):
                 errors["district"] = "This action does not cover that district."
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            keys = {(self.action_id, self.period_id), getattr(self, "_stored_key", (None, None))}
-            ActionStatus.refresh(keys)
-        self._stored_key = (self.action_id, self.period_id)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic():
-            result = super().delete(*args, **kwargs)
-            ActionStatus.refresh({(self.action_id, self.period_id)})
-        return result
-
 
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
