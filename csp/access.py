@@ -12,7 +12,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, When
 
 AnyUser = User | AnonymousUser
 
@@ -54,6 +54,25 @@ def full_visibility(user: AnyUser, path: str, restricted_fields: tuple[str, ...]
     if not user.is_authenticated:
         return public
     return public | Q(**{f"{prefix}pk__in": member_partnership_ids(user)})
+
+
+def pick_for(
+    user: AnyUser | None,
+    full: Any,
+    public: Any,
+    path: str = "objective__priority__plan__partnership",
+) -> Any:
+    """An expression worth ``full`` where ``user`` sees restricted items, else ``public``.
+
+    ``path`` leads from the queried model to its partnership. ``user=None`` means no one in
+    particular: internal use (reports, the admin), which sees everything.
+    """
+    if user is None or user.is_superuser:
+        return full
+    if not user.is_authenticated:
+        return public
+    members = Q(**{f"{path}__pk__in": member_partnership_ids(user)})
+    return Case(When(members, then=full), default=public)
 
 
 def sees_restricted(user: AnyUser, partnership_id: int) -> bool:

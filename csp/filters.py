@@ -94,7 +94,7 @@ class FilterOptions:
 
         zero = Value(0)
         blank = Value("")
-        visible_actions = Action.objects.filter(objective__priority__plan__in=plans)
+        visible_actions = Action.objects.visible_to(user)
         union = rows(plans, "plan", F("slug"), F("title"), F("first_year"), zero).union(
             rows(
                 Priority.objects.filter(plan__in=chosen)
@@ -327,6 +327,7 @@ class ActionListing:
     options: FilterOptions
     period: FinancialQuarter | None
     filterset: ActionFilterSet
+    user: access.AnyUser
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ActionListing:
@@ -341,17 +342,29 @@ class ActionListing:
             if asked in options.periods:
                 period = asked
         queryset = Action.objects.visible_to(user).select_related("objective__priority__plan")
+        # Sort keys never NULL, so both databases order the same way: no update sorts as the
+        # mildest status and the oldest quarter, no due quarter after every due one.
         sort = request.GET.get("sort", "").lstrip("-")
         if "status" in request.GET or sort == "status":
-            queryset = queryset.with_status(period)
+            queryset = queryset.with_status(period, user).annotate(
+                status_sort=Coalesce("status_rank", Value(-1))
+            )
         if sort == "last_update":
-            queryset = cls.with_last_quarter(queryset)
+            queryset = cls.with_last_quarter(queryset, user).annotate(
+                last_update_sort=Coalesce("last_quarter", Value(0))
+            )
         if sort == "leads":
-            queryset = cls.with_first_lead_name(queryset)
+            queryset = cls.with_first_lead_name(queryset).annotate(
+                lead_sort=Coalesce("first_lead_name", Value(""))
+            )
+        if sort == "timescale":
+            queryset = queryset.annotate(
+                due_sort=Coalesce(F("due_year") * 10 + F("due_quarter"), Value(99999))
+            )
         filterset = ActionFilterSet(
             request.GET or None, queryset=queryset, options=options, request=request
         )
-        return cls(options=options, period=period, filterset=filterset)
+        return cls(options=options, period=period, filterset=filterset, user=user)
 
     @property
     def queryset(self) -> ActionQuerySet:
@@ -363,7 +376,9 @@ class ActionListing:
     def rows(self, ids: list[int]) -> list[Action]:
         """The actions ``ids``, in that order, with everything a row of the table shows."""
         actions = (
-            self.with_last_quarter(Action.objects.filter(pk__in=ids).with_status(self.period))
+            self.with_last_quarter(
+                Action.objects.filter(pk__in=ids).with_status(self.period, self.user), self.user
+            )
             .select_related("objective__priority__plan")
             .prefetch_related(
                 Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
@@ -376,17 +391,18 @@ class ActionListing:
         """``ordered`` (the sorted list) with the status and last update of every row."""
         annotated = ordered
         if "current_status" not in ordered.query.annotations:
-            annotated = annotated.with_status(self.period)
+            annotated = annotated.with_status(self.period, self.user)
         if "last_quarter" not in ordered.query.annotations:
-            annotated = self.with_last_quarter(annotated)
+            annotated = self.with_last_quarter(annotated, self.user)
         return annotated
 
     @staticmethod
-    def with_last_quarter(queryset: ActionQuerySet) -> ActionQuerySet:
-        """The latest quarter with a reported update, as ``FinancialQuarter.key`` (20161)."""
+    def with_last_quarter(queryset: ActionQuerySet, user: access.AnyUser) -> ActionQuerySet:
+        """The latest quarter with a reported update ``user`` may see: ``FinancialQuarter.key``."""
         return queryset.annotate(
             last_quarter=Subquery(
                 QuarterlyUpdate.objects.reported()
+                .visible_to(user)
                 .filter(action=OuterRef("pk"))
                 .order_by("-period__year", "-period__quarter")
                 .annotate(key=F("period__year") * 10 + F("period__quarter"))

@@ -2,6 +2,7 @@
 model, refuses to run twice over the same prefix and, with ``--replace``, builds it afresh."""
 
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -11,8 +12,10 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from csp.models import (
+    STATUS_SEVERITY,
     Action,
     ActionLead,
+    ActionStatus,
     District,
     Membership,
     ObjectiveStrand,
@@ -43,15 +46,12 @@ def generate(**options) -> str:
 
 
 def row_counts() -> dict[str, int]:
-    """Rows in every table of the app and of auth, to show that nothing changed."""
-    models = [*apps.get_app_config("csp").get_models(), *apps.get_app_config("auth").get_models()]
-    counts = {m._meta.label: m._default_manager.count() for m in models}
-    counts |= {
-        f"{m._meta.label}.{f.name}": f.remote_field.through.objects.count()
-        for m in models
-        for f in m._meta.local_many_to_many
+    """Rows in every table of the app and of auth, many-to-many ones too."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in {"csp", "auth"}
     }
-    return counts
 
 
 def plan_contents(prefix: str = "") -> list[tuple]:
@@ -173,6 +173,13 @@ def test_updates_keep_the_constraints_and_the_rules(generated):
         update.full_clean()  # own plan's period, own partnership's district, covered district
         assert 80 <= len(update.progress) <= 600
         assert (update.submitted_at is None) == (update.state == UpdateState.DRAFT)
+        # dated when written, at the end of the quarter it reports on, not when the command ran
+        quarter = update.period.financial_quarter
+        assert quarter.end - timedelta(days=3) < update.created_at.date() < quarter.next().end
+        assert update.created_at <= update.updated_at
+        assert update.updated_at.year < 2019
+        if update.submitted_at:
+            assert update.updated_at == update.submitted_at
     statuses = Counter(QuarterlyUpdate.objects.values_list("status", flat=True))
     assert statuses.most_common(1)[0][0] == UpdateStatus.ON_TRACK
     states = Counter(QuarterlyUpdate.objects.values_list("state", flat=True))
@@ -180,6 +187,24 @@ def test_updates_keep_the_constraints_and_the_rules(generated):
     assert QuarterlyUpdate.objects.exclude(risks="").exists()
     # spread over actions, not piled on a few
     assert QuarterlyUpdate.objects.values("action").distinct().count() > 30
+
+
+def test_each_actions_status_per_period_is_stored_by_the_rule(generated):
+    worst: dict[tuple[int, int], str] = {}
+    for action_id, period_id, status in QuarterlyUpdate.objects.reported().values_list(
+        "action_id", "period_id", "status"
+    ):
+        key = (action_id, period_id)
+        if key not in worst or STATUS_SEVERITY[status] > STATUS_SEVERITY[worst[key]]:
+            worst[key] = status
+    stored = {
+        (s.action_id, s.period_id): s.status
+        for s in ActionStatus.objects.select_related("period")
+        if s.quarter_key == s.period.financial_quarter.key
+    }
+    assert stored == worst
+    assert ActionStatus.objects.count() == len(worst)
+    assert "action statuses" in generated
 
 
 def test_running_again_is_refused_and_changes_nothing(generated):
@@ -239,6 +264,13 @@ def test_more_updates_than_fit_is_refused_and_writes_nothing():
     assert refused
     assert Partnership.objects.count() == 5 - len(refused)
     assert QuarterlyUpdate.objects.count() == 20 * (5 - len(refused))
+
+
+@pytest.mark.parametrize("options", [{"partnerships": 0}, {"actions": -1}, {"updates": -1}])
+def test_counts_below_zero_or_no_partnership_are_refused(options):
+    with pytest.raises(CommandError, match="at least"):
+        generate(**options)
+    assert not Partnership.objects.exists()
 
 
 @pytest.mark.parametrize("prefix", ["", "Gen", "gen-1", "a" * 21, "1st"])

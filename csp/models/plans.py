@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import Case, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import NullIf
 from django.urls import reverse
 
 from csp import access
@@ -185,7 +187,9 @@ class ObjectiveStrand(models.Model):
 
 class ActionQuerySet(models.QuerySet["Action"]):
     def with_status(
-        self, period: ReportingPeriod | FinancialQuarter | None = None
+        self,
+        period: ReportingPeriod | FinancialQuarter | None = None,
+        user: access.AnyUser | None = None,
     ) -> ActionQuerySet:
         """Annotate each action's ``current_status``, ``status_rank`` and ``status_period_id``.
 
@@ -194,23 +198,50 @@ class ActionQuerySet(models.QuerySet["Action"]):
         period, the status of the latest period the action has a reported update in. ``None``
         where there is no such update. ``period`` may be a plan's ``ReportingPeriod`` or a
         ``FinancialQuarter``, meaning that quarter in whichever plan each action belongs to.
+
+        Given a ``user``, updates marked restricted count only in the partnerships where that
+        user may see them, so a status never gives away what the public view hides.
         For a period this is one indexed LEFT JOIN, so it filters and sorts 20,000 actions fast.
         """
         if period is None:
             latest = ActionStatus.objects.filter(action=OuterRef("pk")).order_by("-quarter_key")
+            public = latest.filter(public_rank__isnull=False)
+
+            def latest_of(full: str, public_field: str) -> Any:
+                return access.pick_for(
+                    user,
+                    Subquery(latest.values(full)[:1]),
+                    Subquery(public.values(public_field)[:1]),
+                )
+
             return self.annotate(
-                current_status=Subquery(latest.values("status")[:1]),
-                status_rank=Subquery(latest.values("rank")[:1]),
-                status_period_id=Subquery(latest.values("period_id")[:1]),
+                current_status=latest_of("status", "public_status"),
+                status_rank=latest_of("rank", "public_rank"),
+                status_period_id=latest_of("period_id", "period_id"),
             )
         quarter = period if isinstance(period, FinancialQuarter) else period.financial_quarter
         return self.annotate(
             period_status=FilteredRelation(
                 "statuses", condition=Q(statuses__quarter_key=quarter.key)
             ),
-            current_status=F("period_status__status"),
-            status_rank=F("period_status__rank"),
-            status_period_id=F("period_status__period_id"),
+            status_rank=access.pick_for(
+                user, F("period_status__rank"), F("period_status__public_rank")
+            ),
+            current_status=access.pick_for(
+                user,
+                F("period_status__status"),
+                NullIf(F("period_status__public_status"), Value("")),
+            ),
+            status_period_id=access.pick_for(
+                user,
+                F("period_status__period_id"),
+                Case(
+                    When(
+                        period_status__public_rank__isnull=False,
+                        then=F("period_status__period_id"),
+                    )
+                ),
+            ),
         )
 
     def visible_to(self, user: access.AnyUser) -> ActionQuerySet:
@@ -294,11 +325,13 @@ class Action(models.Model):
     def plan(self) -> Plan:
         return self.objective.priority.plan
 
-    def status_for(self, period: ReportingPeriod | None = None) -> str | None:
+    def status_for(
+        self, period: ReportingPeriod | None = None, user: access.AnyUser | None = None
+    ) -> str | None:
         """This action's status for ``period`` (or its latest): ``ActionQuerySet.with_status``."""
         return (
             Action.objects.filter(pk=self.pk)
-            .with_status(period)
+            .with_status(period, user)
             .values_list("current_status", flat=True)
             .first()
         )

@@ -119,13 +119,15 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
     def update(self, **kwargs: Any) -> int:
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
-            before = set(
-                QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id")
-            )
+            if len(pks) > 5000:
+                # Too many to list: update, then rebuild every status once.
+                count = super().update(**kwargs)
+                ActionStatus.refresh(None)
+                return count
+            touched = QuarterlyUpdate.objects.filter(pk__in=pks)
+            before = set(touched.values_list("action_id", "period_id"))
             count = super().update(**kwargs)
-            after = set(
-                QuarterlyUpdate.objects.filter(pk__in=pks).values_list("action_id", "period_id")
-            )
+            after = set(touched.values_list("action_id", "period_id"))
             ActionStatus.refresh(before | after)
         return count
 
@@ -239,7 +241,6 @@ class QuarterlyUpdate(models.Model):
             ActionStatus.refresh({(self.action_id, self.period_id)})
         return result
 
-
     def clean(self) -> None:
         errors = {}
         if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
@@ -279,6 +280,9 @@ class ActionStatus(models.Model):
     )
     rank = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=20, choices=UpdateStatus)
+    # The same rule over the updates not marked restricted: what the public view may show.
+    public_rank = models.PositiveSmallIntegerField(null=True)
+    public_status = models.CharField(max_length=20, choices=UpdateStatus, blank=True)
 
     class Meta:
         constraints = [
@@ -300,21 +304,27 @@ class ActionStatus(models.Model):
             pairs = {(a, p) for a, p in keys if a is not None and p is not None}
             if not pairs:
                 return
-            where = Q()
-            for action_id, period_id in pairs:
-                where |= Q(action_id=action_id, period_id=period_id)
             actions = {a for a, _ in pairs}
-            if len(actions) > 5000:  # a very large bulk write: rebuild everything
+            if len(actions) > 5000:
+                # A very large bulk write: one rebuild beats a long list of ids.
                 return cls.refresh(None)
-            if (
-                len(pairs) > 100
-            ):  # a bulk write: recompute its actions whole rather than OR the pairs
+            if len(pairs) > 100:
+                # A bulk write: recompute its actions whole rather than OR the pairs together.
                 where = Q(action_id__in=actions)
+            else:
+                where = Q()
+                for action_id, period_id in pairs:
+                    where |= Q(action_id=action_id, period_id=period_id)
             updates, current = updates.filter(where), current.filter(where)
         rows = (
             updates.order_by()
             .values("action_id", "period_id", "period__year", "period__quarter")
-            .annotate(rank=Max(status_severity()))
+            .annotate(
+                rank=Max(status_severity()),
+                public_rank=Max(
+                    Case(When(is_restricted=False, then=status_severity()), default=None)
+                ),
+            )
         )
         with transaction.atomic():
             current.delete()
@@ -326,6 +336,8 @@ class ActionStatus(models.Model):
                         quarter_key=row["period__year"] * 10 + row["period__quarter"],
                         rank=row["rank"],
                         status=STATUS_OF_RANK[row["rank"]],
+                        public_rank=row["public_rank"],
+                        public_status=STATUS_OF_RANK.get(row["public_rank"], ""),
                     )
                     for row in rows.iterator(chunk_size=5000)
                 ),

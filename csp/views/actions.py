@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Window
+from django.db.models import Count, F, Prefetch, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
@@ -14,7 +14,7 @@ from django_tables2.rows import BoundRows
 from csp.access import SignInRequired, sees_restricted
 from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing
-from csp.models import Action, Measure, Plan, QuarterlyUpdate
+from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
 from csp.tables import ActionTable
 from csp.views.common import visible_or_404
 
@@ -43,7 +43,7 @@ def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_p
     same filtered, sorted rows, instead of a second pass for the paginator); a second reads the
     rows. A page number out of range shows the nearest real page, at the cost of a COUNT.
     """
-    ordered = table.data.data
+    ordered = table.ordered_queryset()
     try:
         number = max(int(page or 1), 1)
     except ValueError:
@@ -92,7 +92,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 def _ordered_for_export(request: HttpRequest, listing: ActionListing):  # type: ignore[no-untyped-def]
     table = ActionTable(listing.queryset)
     RequestConfig(request, paginate=False).configure(table)
-    return listing.for_export(table.data.data)
+    return listing.for_export(table.ordered_queryset())
 
 
 def action_export_csv(request: HttpRequest) -> HttpResponse:
@@ -123,7 +123,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(action=action)
         .select_related("period", "district", "organisation")
         .prefetch_related("figures__measure")
-        .order_by("-period__year", "-period__quarter", "district__name")
+        # The whole-area update first in each period, on every database.
+        .order_by("-period__year", "-period__quarter", F("district__name").asc(nulls_first=True))
     )
     timeline = [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
     return render(
@@ -139,9 +140,15 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "leads": action.leads.select_related("organisation", "officer"),
             "districts": action.districts.all(),
             "measures": Measure.objects.filter(action=action).prefetch_related(
-                Prefetch("figures", to_attr="all_figures")
+                Prefetch(
+                    "figures",
+                    MeasureFigure.objects.filter(update__in=updates.values("pk"))
+                    .select_related("update__period", "update__district")
+                    .order_by("update__period__year", "update__period__quarter"),
+                    to_attr="all_figures",
+                )
             ),
-            "status": action.status_for(),
+            "status": action.status_for(user=request.user),
             "timeline": timeline,
             "is_member": sees_restricted(request.user, plan.partnership_id),
         },

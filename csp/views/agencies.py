@@ -34,7 +34,7 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     counts: dict[int, dict[str | None, int]] = defaultdict(dict)
     rows = (
         Action.objects.visible_to(request.user)
-        .with_status()
+        .with_status(user=request.user)
         .filter(leads__organisation__isnull=False)
         .values_list("leads__organisation", "current_status")
         .annotate(n=Count("pk", distinct=True))
@@ -65,7 +65,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     partnerships = Partnership.objects.visible_to(request.user)
     actions = (
         Action.objects.visible_to(request.user)
-        .with_status()
+        .with_status(user=request.user)
         .filter(Exists(ActionLead.objects.filter(action=OuterRef("pk"), organisation=organisation)))
         .select_related("objective__priority__plan")
         .order_by(

@@ -48,7 +48,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     periods = list(plan.periods.order_by("year", "quarter"))
     period = chosen_period(periods, request.GET.get("period"))
     priorities = list(plan.priorities.all())
-    actions = Action.objects.visible_to(request.user).in_plan(plan).with_status(period)
+    actions = (
+        Action.objects.visible_to(request.user).in_plan(plan).with_status(period, request.user)
+    )
 
     counts: dict[int, dict[str | None, int]] = defaultdict(dict)
     for priority_id, status, n in (

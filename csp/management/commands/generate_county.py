@@ -27,12 +27,14 @@ from typing import Any, TypeVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import ExpressionWrapper, F, ProtectedError, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from csp.models import (
     Action,
     ActionLead,
+    ActionStatus,
     District,
     MeasureFigure,
     Membership,
@@ -64,19 +66,17 @@ COUNTY = "Northshire"
 DASH = "\N{EN DASH}"  # as plans write them: "Version 2 - July 2016", "RDC - GB"
 PLAN_FIRST_YEAR = 2016
 PLAN_LAST_YEAR = 2017
-# The plan's reporting periods, oldest first: the older ones reported or closed, the last open.
-PERIODS: tuple[tuple[FinancialQuarter, PeriodStatus], ...] = (
-    (FinancialQuarter(2016, 1), PeriodStatus.REPORTED),
-    (FinancialQuarter(2016, 2), PeriodStatus.REPORTED),
-    (FinancialQuarter(2016, 3), PeriodStatus.REPORTED),
-    (FinancialQuarter(2016, 4), PeriodStatus.CLOSED),
-    (FinancialQuarter(2017, 1), PeriodStatus.OPEN),
+# The plan's reporting periods, oldest first: the older ones reported or closed, the last open;
+# with how fully each is reported relative to the others, the open one still coming in.
+PERIODS: tuple[tuple[FinancialQuarter, PeriodStatus, float], ...] = (
+    (FinancialQuarter(2016, 1), PeriodStatus.REPORTED, 1.0),
+    (FinancialQuarter(2016, 2), PeriodStatus.REPORTED, 1.0),
+    (FinancialQuarter(2016, 3), PeriodStatus.REPORTED, 1.0),
+    (FinancialQuarter(2016, 4), PeriodStatus.CLOSED, 0.9),
+    (FinancialQuarter(2017, 1), PeriodStatus.OPEN, 0.4),
 )
 # The most districts a partnership has: bounds how many updates can fit before anything is built.
 MAX_DISTRICTS = 3
-# How far an update's period may slip past the periods before it when choosing which slots are
-# reported: earlier quarters fill up first and the open quarter is only partly reported.
-PERIOD_SPREAD = 2.5
 
 # --- Vocabulary ---------------------------------------------------------------------------
 
@@ -511,8 +511,11 @@ class GeneratedSet:
         plan_ids = list(self.plans.values_list("pk", flat=True))
         organisation_ids = list(self.organisations.values_list("pk", flat=True))
         record(MeasureFigure.objects.filter(update__period__plan__in=plan_ids).delete())
+        # Plainly: the manager's delete would refresh these actions' stored statuses, which
+        # go anyway with their actions and periods (ActionStatus cascades from both).
         record(
-            QuarterlyUpdate.objects.filter(
+            models.QuerySet(QuarterlyUpdate)
+            .filter(
                 Q(period__plan__in=plan_ids) | Q(action__objective__priority__plan__in=plan_ids)
             )
             .only("pk")
@@ -567,22 +570,20 @@ class CountyGenerator:
 
     # helpers
 
-    def insert(self, label: str, objs: list[M]) -> list[M]:
-        """``bulk_create`` in batches, counting the rows under ``label``."""
+    def insert(self, label: str, objs: list[M], *, plain: bool = False) -> list[M]:
+        """``bulk_create`` in batches, counting the rows under ``label``; sets their ids.
+
+        ``plain`` bypasses the model's own manager (and whatever it does besides inserting).
+        """
         if not objs:
             return objs
-        created = type(objs[0])._default_manager.bulk_create(objs, batch_size=self.batch_size)
-        if created[0].pk is None:  # pragma: no cover - every supported backend returns ids
+        model = type(objs[0])
+        queryset = models.QuerySet(model) if plain else model._default_manager.all()
+        created = queryset.bulk_create(objs, batch_size=self.batch_size)
+        if created[0].pk is None:  # pragma: no cover - SQLite 3.35+ and PostgreSQL return ids
             raise CommandError(f"The database did not return the ids of the new {label}.")
         self.counts[label] += len(created)
         return created
-
-    def insert_rows(self, label: str, objs: list[M]) -> None:
-        """``bulk_create`` rows nothing later refers to, without asking for their ids back."""
-        for start in range(0, len(objs), self.batch_size):
-            chunk = objs[start : start + self.batch_size]
-            type(chunk[0])._default_manager.bulk_create(chunk, batch_size=self.batch_size)
-            self.counts[label] += len(chunk)
 
     def named(self, name: str) -> str:
         return f"{name}{self.name_tag}"
@@ -735,7 +736,7 @@ class CountyGenerator:
             by_partnership.setdefault(district.partnership_id, []).append(district)
         for area in self.areas:
             area.districts = by_partnership[area.partnership.pk]
-        self.insert_rows("memberships", memberships)
+        self.insert("memberships", memberships)
 
     def make_plans(self) -> None:
         """One adopted plan per partnership, 2016/17 to 2017/18."""
@@ -773,7 +774,7 @@ class CountyGenerator:
                 status=status,
             )
             for area in self.areas
-            for quarter, status in PERIODS
+            for quarter, status, _ in PERIODS
         ]
         periods = self.insert("reporting periods", periods)
         for index, area in enumerate(self.areas):
@@ -829,7 +830,7 @@ class CountyGenerator:
             if self.rng.random() < 0.1:
                 tags.append(self.rng.choice(StatutoryStrand.values))
             strands += [ObjectiveStrand(objective=objective, strand=s) for s in dict.fromkeys(tags)]
-        self.insert_rows("objective strands", strands)
+        self.insert("objective strands", strands)
 
     def spread(self, total: int, weights: list[float]) -> list[int]:
         """Split ``total`` into whole shares proportional to ``weights`` that add up exactly."""
@@ -906,8 +907,8 @@ class CountyGenerator:
                     troubled=troubled,
                 )
             )
-        self.insert_rows("action districts", action_districts)
-        self.insert_rows("action leads", action_leads)
+        self.insert("action districts", action_districts)
+        self.insert("action leads", action_leads)
 
     def choose_leads(self, area: Area) -> list[tuple[Organisation | None, Officer | None]]:
         """1 to 3 distinct lead organisations, often with an officer; now and then all partners."""
@@ -943,31 +944,37 @@ class CountyGenerator:
         """Choose exactly the requested (period, action, district) slots, district 0 = whole area.
 
         Each action is reported either district by district or for the whole area; those slots
-        are taken first, older quarters before newer, and the other kind only if more are asked
-        for. One slot per action, period and district (or whole area) keeps the constraints.
+        are taken first, at random but in each period's proportion (``PERIODS``), and the other
+        kind only if more are asked for. One slot per action, period and district (or whole
+        area) keeps the unique constraints.
         """
         rng = self.rng
-        periods = range(len(PERIODS))
+        weights = [weight for *_, weight in PERIODS]
         candidates: list[tuple[float, int, int, int]] = []
         for index, info in enumerate(self.action_infos):
             primary = info.district_ids if info.per_district else (0,)
             secondary = (0,) if info.per_district else info.district_ids
-            for tier, district_ids in ((0.0, primary), (100.0, secondary)):
-                for p in periods:
+            for tier, district_ids in ((0.0, primary), (10.0, secondary)):
+                for p, weight in enumerate(weights):
                     for district_id in district_ids:
-                        key = tier + p + rng.random() * PERIOD_SPREAD
+                        key = tier + rng.random() / weight
                         candidates.append((key, p, index, district_id))
         if self.update_count > len(candidates):
             raise CommandError(
-                f"--updates {self.update_count} is more than fit: these "
-                f"{len(self.action_infos)} actions, {len(PERIODS)} periods each and their "
-                f"districts take at most {len(candidates)} updates."
+                f"--updates {self.update_count} is more than fit: {len(self.action_infos)} "
+                f"action(s) over {len(PERIODS)} periods, by district and for the whole area, "
+                f"take at most {len(candidates)} updates here."
             )
         candidates.sort()
         return sorted((p, i, d) for _, p, i, d in candidates[: self.update_count])
 
     def make_updates(self) -> None:
-        """Exactly the requested quarterly updates, written in period order as they would arrive."""
+        """Exactly the requested quarterly updates, written in period order as they would arrive.
+
+        ``QuarterlyUpdate.objects.bulk_create`` would refresh the stored ``ActionStatus`` of the
+        actions in every batch; written plainly instead, they are refreshed once at the end
+        (``refresh_statuses``), by the same rule, in the same transaction.
+        """
         rng = self.rng
         statuses = list(ORDINARY_STATUS_WEIGHTS)
         status_weights = {
@@ -982,7 +989,7 @@ class CountyGenerator:
         batch: list[QuarterlyUpdate] = []
         for p, index, district_id in self.update_slots():
             info = self.action_infos[index]
-            quarter, period_status = PERIODS[p]
+            quarter, period_status, _ = PERIODS[p]
             status = rng.choices(statuses, status_weights[p, info.troubled])[0]
             states, weights = state_weights[
                 "open" if period_status == PeriodStatus.OPEN else "past"
@@ -1018,26 +1025,49 @@ class CountyGenerator:
                 )
             )
             if len(batch) >= self.batch_size:
-                self.insert_rows("quarterly updates", batch)
+                self.insert("quarterly updates", batch, plain=True)
                 batch = []
-        self.insert_rows("quarterly updates", batch)
+        self.insert("quarterly updates", batch, plain=True)
+        self.date_updates()
+        self.refresh_statuses()
+
+    def date_updates(self) -> None:
+        """Move ``created_at`` and ``updated_at`` from today back to when each update was written.
+
+        ``bulk_create`` stamps them with the time of the run (``auto_now``); an ``UPDATE`` does
+        not, so one statement per quarter dates them by ``submitted_at``, drafts by the quarter.
+        """
+        for p, (quarter, *_) in enumerate(PERIODS):
+            written = quarter.end + timedelta(days=7)
+            draft_time = Value(datetime(written.year, written.month, written.day, 12, tzinfo=UTC))
+            # Plainly, as dates do not change a status: the manager's update would refresh them.
+            models.QuerySet(QuarterlyUpdate).filter(
+                period_id__in=[area.periods[p].pk for area in self.areas]
+            ).update(
+                created_at=Coalesce(
+                    ExpressionWrapper(
+                        F("submitted_at") - Value(timedelta(days=2)),
+                        output_field=models.DateTimeField(),
+                    ),
+                    draft_time,
+                ),
+                updated_at=Coalesce(F("submitted_at"), draft_time),
+            )
+
+    def refresh_statuses(self) -> None:
+        """Store each action's status per period (``ActionStatus``) from the new updates.
+
+        One rebuild of the whole table, as ``manage.py refresh_statuses`` does: handing
+        ``refresh`` the 100,000 (action, period) pairs instead costs far more, as it ORs them
+        into one ``Q`` before deciding to rebuild everything anyway.
+        """
+        ActionStatus.refresh(None)
+        self.counts["action statuses"] = ActionStatus.objects.filter(
+            period__plan__in=[area.plan for area in self.areas]
+        ).count()
 
 
 # --- The command --------------------------------------------------------------------------
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
-def _not_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(text)
-    return value
 
 
 class Command(BaseCommand):
@@ -1047,9 +1077,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--partnerships", type=_positive, default=20, metavar="N")
-        parser.add_argument("--actions", type=_not_negative, default=20_000, metavar="N")
-        parser.add_argument("--updates", type=_not_negative, default=100_000, metavar="N")
+        parser.add_argument("--partnerships", type=int, default=20, metavar="N")
+        parser.add_argument("--actions", type=int, default=20_000, metavar="N")
+        parser.add_argument("--updates", type=int, default=100_000, metavar="N")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--prefix",
@@ -1070,6 +1100,10 @@ class Command(BaseCommand):
                 "starting with a letter."
             )
         actions, updates = options["actions"], options["updates"]
+        if options["partnerships"] < 1 or actions < 0 or updates < 0:
+            raise CommandError(
+                "--partnerships must be at least 1; --actions and --updates at least 0."
+            )
         most = actions * len(PERIODS) * (MAX_DISTRICTS + 1)
         if updates > most:
             raise CommandError(
