@@ -6,6 +6,7 @@ from collections import defaultdict
 from itertools import groupby
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -28,7 +29,7 @@ def visible_organisations(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
-    organisations = list(visible_organisations(request).order_by("name"))
+    organisations = list(visible_organisations(request).order_by(Lower("name"), "name"))
     if not organisations and not request.user.is_authenticated:
         raise SignInRequired
     counts: dict[int, dict[str | None, int]] = defaultdict(dict)
