@@ -49,10 +49,11 @@ def scenarios() -> list[tuple[str, str]]:
         ("district", f"district={district.slug}"),
         ("status in period", "period=2016-17-q2&status=at_risk&status=off_track"),
         ("statutory strand", "statutory=reoffending"),
-        ("text search", "q=victims"),
+        ("search, a specific term", "q=cuckooing"),
+        ("search, a common word", "q=victims"),
         (
             "lead + status + search + sort",
-            f"lead={lead.slug}&status=on_track&q=residents&sort=timescale",
+            f"lead={lead.slug}&status=on_track&q=cuckooing&sort=timescale",
         ),
         ("page 40", "page=40"),
         ("page size 200", "per_page=200"),

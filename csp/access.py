@@ -75,6 +75,20 @@ def pick_for(
     return Case(When(members, then=full), default=public)
 
 
+def pick_q(
+    user: AnyUser | None,
+    full: Q,
+    public: Q,
+    path: str = "objective__priority__plan__partnership",
+) -> Q:
+    """``full`` where ``user`` sees restricted items, else ``public``: ``pick_for`` for filters."""
+    if user is None or user.is_superuser:
+        return full
+    if not user.is_authenticated:
+        return public
+    return (full & Q(**{f"{path}__pk__in": member_partnership_ids(user)})) | public
+
+
 def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
     if user.is_superuser:
         return True

@@ -10,11 +10,11 @@ pytestmark = pytest.mark.django_db
 
 
 def refs(response) -> list[str]:
-    return [row.record.reference for row in response.context["table"].paginated_rows]
+    return [action.reference for action in response.context["table"].page.object_list]
 
 
 def descriptions(response) -> list[str]:
-    return [row.record.description for row in response.context["table"].paginated_rows]
+    return [action.description for action in response.context["table"].page.object_list]
 
 
 @pytest.fixture

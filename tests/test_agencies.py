@@ -117,7 +117,7 @@ def test_each_organisation_links_to_its_page_and_its_action_list_filter(alice, c
     assert '<a class="govuk-link" href="/agencies/shire-police/">Shire Police</a>' in html
     assert '<a class="govuk-link" href="/actions/?lead=shire-police">2</a>' in html
     assert '<a class="govuk-link" href="/actions/?lead=castle-council">2</a>' in html
-    listed = alice.get("/actions/?lead=shire-police").context["table"].paginated_rows
+    listed = alice.get("/actions/?lead=shire-police").context["table"].page.object_list
     assert len(listed) == 2
 
 

@@ -70,7 +70,7 @@ def listed_refs(client, query: str) -> list[str]:
     page = 1
     while True:
         response = client.get(f"/actions/?{query}&per_page=25&page={page}")
-        refs += [row.record.reference for row in response.context["table"].paginated_rows]
+        refs += [action.reference for action in response.context["table"].page.object_list]
         if page >= response.context["table"].paginator.num_pages:
             return refs
         page += 1

@@ -67,7 +67,7 @@ def csv_of(response) -> list[list[str]]:
 
 
 def refs(response) -> list[str]:
-    return [row.record.reference for row in response.context["table"].paginated_rows]
+    return [action.reference for action in response.context["table"].page.object_list]
 
 
 @pytest.fixture

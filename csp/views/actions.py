@@ -9,7 +9,6 @@ from django.db.models import Count, F, Prefetch, Window
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
-from django_tables2.rows import BoundRows
 
 from csp.access import SignInRequired, sees_restricted
 from csp.exports import action_rows, csv_response, xlsx_response
@@ -66,7 +65,7 @@ def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_p
     paginator.count = total or 0  # what the window counted: no second COUNT query
     table.paginator = paginator
     table.page = paginator.page(number)
-    table.page.object_list = BoundRows(data=listing.rows(ids), table=table)
+    table.page.object_list = listing.rows(ids)
     table.page_numbers = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
 
 
@@ -81,6 +80,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         {
             "listing": listing,
             "filter": listing.filterset,
+            "panel": listing.panel(),
             "table": table,
             "page_sizes": PAGE_SIZES,
             "per_page": _page_size(request),
