@@ -12,3 +12,18 @@ def pytest_report_header(config):
 @pytest.fixture
 def cast(db):
     return build_cast()
+
+
+@pytest.fixture
+def alice(client, cast):
+    """A client signed in as the cast's Castle coordinator."""
+    client.force_login(cast.alice)
+    return client
+
+
+@pytest.fixture
+def public(cast):
+    """The cast, with Castle's public view switched on."""
+    cast.castle.is_public = True
+    cast.castle.save()
+    return cast

@@ -39,19 +39,6 @@ def timeline(response) -> list[tuple[str, list[str]]]:
     ]
 
 
-@pytest.fixture
-def alice(client, cast):
-    client.force_login(cast.alice)
-    return client
-
-
-@pytest.fixture
-def public(cast):
-    cast.castle.is_public = True
-    cast.castle.save()
-    return cast
-
-
 def test_breadcrumbs_show_plan_priority_and_objective(alice, cast):
     html = alice.get(url(cast.hub)).content.decode()
     crumbs = re.findall(r'<a class="govuk-breadcrumbs__link" href="([^"]+)">([^<]+)</a>', html)

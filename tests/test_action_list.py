@@ -17,12 +17,6 @@ def descriptions(response) -> list[str]:
     return [action.description for action in response.context["table"].page.object_list]
 
 
-@pytest.fixture
-def alice(client, cast):
-    client.force_login(cast.alice)
-    return client
-
-
 def test_a_member_sees_their_partnerships_actions_restricted_ones_included(alice, cast):
     response = alice.get("/actions/")
     assert response.status_code == 200

@@ -1,49 +1,12 @@
 """Lead agencies: each organisation with its actions by latest status, and its own page."""
 
-from html.parser import HTMLParser
-
 import pytest
 
 from csp.models import ActionLead, Membership
 from tests import factories as make
+from tests.html import tables
 
 pytestmark = pytest.mark.django_db
-
-
-class _Tables(HTMLParser):
-    """Every table of a page as rows of cell texts, whitespace collapsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
-def tables(response) -> list[list[list[str]]]:
-    parser = _Tables()
-    parser.feed(response.content.decode())
-    return parser.tables
 
 
 def agency_table(response) -> list[list[str]]:
@@ -60,22 +23,9 @@ def grouped_refs(response) -> list[tuple[str, list[str]]]:
 
 
 @pytest.fixture
-def alice(client, cast):
-    client.force_login(cast.alice)
-    return client
-
-
-@pytest.fixture
 def charlie(client, cast):
     client.force_login(cast.charlie)
     return client
-
-
-@pytest.fixture
-def public(cast):
-    cast.castle.is_public = True
-    cast.castle.save()
-    return cast
 
 
 @pytest.fixture

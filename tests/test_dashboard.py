@@ -1,53 +1,22 @@
 """A plan's dashboard: status counts per priority, chart, missing and recent updates, strands."""
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from csp.models import PeriodStatus, UpdateState, UpdateStatus
 from tests import factories as make
+from tests.html import tables
 
 pytestmark = pytest.mark.django_db
 
 URL = "/plans/castle-2016-17/"
 
 
-class _Tables(HTMLParser):
-    """Every table of a page as rows of cell texts, whitespace collapsed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: list[list[list[str]]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def status_table(response) -> list[list[str]]:
-    parser = _Tables()
-    parser.feed(response.content.decode())
-    assert len(parser.tables) == 1
-    return parser.tables[0]
+    found = tables(response)
+    assert len(found) == 1
+    return found[0]
 
 
 def chart(response) -> str:
@@ -62,19 +31,6 @@ def missing_refs(response) -> list[str]:
 
 def recent_texts(response) -> list[str]:
     return [update.progress for update in response.context["recent"]]
-
-
-@pytest.fixture
-def alice(client, cast):
-    client.force_login(cast.alice)
-    return client
-
-
-@pytest.fixture
-def public(cast):
-    cast.castle.is_public = True
-    cast.castle.save()
-    return cast
 
 
 def test_the_table_counts_each_prioritys_actions_by_status_in_q1(alice, cast):

@@ -77,19 +77,6 @@ def listed_refs(client, query: str) -> list[str]:
 
 
 @pytest.fixture
-def alice(client, cast):
-    client.force_login(cast.alice)
-    return client
-
-
-@pytest.fixture
-def public(cast):
-    cast.castle.is_public = True
-    cast.castle.save()
-    return cast
-
-
-@pytest.fixture
 def many(cast):
     """61 more actions in objective 2.1, led in turn by the police and the council: 66 in all."""
     objective = cast.burglary.objective

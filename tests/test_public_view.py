@@ -70,13 +70,6 @@ def refs(response) -> list[str]:
     return [action.reference for action in response.context["table"].page.object_list]
 
 
-@pytest.fixture
-def public(cast):
-    cast.castle.is_public = True
-    cast.castle.save()
-    return cast
-
-
 @pytest.mark.parametrize("template", PAGES)
 def test_with_the_public_view_every_page_is_readable_without_signing_in(client, public, template):
     response = client.get(page_url(template, public))
