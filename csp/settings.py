@@ -149,7 +149,6 @@ LOGGING = {
     },
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
