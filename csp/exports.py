@@ -20,7 +20,15 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from csp import access
-from csp.models import ActionLead, ActionQuerySet, District, QuarterlyUpdate, UpdateStatus
+from csp.access import member_partnership_ids
+from csp.models import (
+    ActionLead,
+    ActionQuerySet,
+    District,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    UpdateStatus,
+)
 from csp.quarters import FinancialQuarter
 
 CHUNK = 2000
@@ -66,11 +74,12 @@ def action_rows(
         f"Risks and dependencies {period_label}",
     ]
     statuses = dict(UpdateStatus.choices)
+    reader = UpdateTexts(period, user)
     for chunk in _chunks(queryset.values_list(*FIELDS).iterator(chunk_size=CHUNK), CHUNK):
         ids = [row[0] for row in chunk]
         leads = _leads(ids)
         covered = _districts(ids)
-        updates, risks = _updates(ids, period, user)
+        updates, risks = reader.read(ids)
         for (
             pk,
             plan,
@@ -149,25 +158,56 @@ def _districts(ids: list[int]) -> dict[int, list[str]]:
     return covered
 
 
-def _updates(
-    ids: list[int], period: FinancialQuarter | None, user: access.AnyUser
-) -> tuple[dict[tuple[int, str], str], dict[int, list[str]]]:
-    updates: dict[tuple[int, str], str] = {}
-    risks: dict[int, list[str]] = defaultdict(list)
-    if period is None:
+class UpdateTexts:
+    """Each action's update texts for one quarter, by district, as far as ``user`` may see them.
+
+    The actions are visible already; of their updates, a restricted one shows only to members of
+    its partnership. That, and which periods are the quarter, is settled once per export, so
+    each chunk's query is a plain index lookup on (action, period).
+    """
+
+    def __init__(self, period: FinancialQuarter | None, user: access.AnyUser) -> None:
+        self.period_ids = (
+            list(
+                ReportingPeriod.objects.filter(
+                    year=period.year, quarter=period.quarter
+                ).values_list("pk", flat=True)
+            )
+            if period
+            else []
+        )
+        self.sees_all = user.is_superuser
+        self.members = (
+            set(member_partnership_ids(user).values_list("partnership_id", flat=True))
+            if user.is_authenticated and not self.sees_all
+            else set()
+        )
+
+    def read(self, ids: list[int]) -> tuple[dict[tuple[int, str], str], dict[int, list[str]]]:
+        updates: dict[tuple[int, str], str] = {}
+        risks: dict[int, list[str]] = defaultdict(list)
+        if not self.period_ids:
+            return updates, risks
+        rows = (
+            QuarterlyUpdate.objects.reported()
+            .filter(action_id__in=ids, period_id__in=self.period_ids)
+            .order_by("action_id", "district__name")
+            .values_list(
+                "action_id",
+                "district__name",
+                "progress",
+                "risks",
+                "is_restricted",
+                "period__plan__partnership_id",
+            )
+        )
+        for action_id, district, progress, risk, restricted, partnership_id in rows:
+            if restricted and not self.sees_all and partnership_id not in self.members:
+                continue
+            updates[(action_id, district or WHOLE_AREA)] = progress
+            if risk:
+                risks[action_id].append(f"{district}: {risk}" if district else risk)
         return updates, risks
-    rows = (
-        QuarterlyUpdate.objects.reported()
-        .visible_to(user)
-        .filter(action_id__in=ids, period__year=period.year, period__quarter=period.quarter)
-        .order_by("action_id", "district__name")
-        .values_list("action_id", "district__name", "progress", "risks")
-    )
-    for action_id, district, progress, risk in rows:
-        updates[(action_id, district or WHOLE_AREA)] = progress
-        if risk:
-            risks[action_id].append(f"{district}: {risk}" if district else risk)
-    return updates, risks
 
 
 class _Echo:

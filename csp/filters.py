@@ -37,6 +37,7 @@ from csp.models import (
     Action,
     ActionLead,
     ActionQuerySet,
+    ActionStatus,
     District,
     ObjectiveStrand,
     Officer,
@@ -473,15 +474,18 @@ class ActionListing:
 
     @staticmethod
     def with_last_quarter(queryset: ActionQuerySet, user: access.AnyUser) -> ActionQuerySet:
-        """The latest quarter with a reported update ``user`` may see: ``FinancialQuarter.key``."""
+        """The latest quarter with a reported update ``user`` may see: ``FinancialQuarter.key``.
+
+        Read from the stored statuses (one row per action and quarter with a reported update),
+        an index lookup per action rather than a walk through its updates.
+        """
+        latest = ActionStatus.objects.filter(action=OuterRef("pk")).order_by("-quarter_key")
+        public = latest.filter(public_rank__isnull=False)
         return queryset.annotate(
-            last_quarter=Subquery(
-                QuarterlyUpdate.objects.reported()
-                .visible_to(user)
-                .filter(action=OuterRef("pk"))
-                .order_by("-period__year", "-period__quarter")
-                .annotate(key=F("period__year") * 10 + F("period__quarter"))
-                .values("key")[:1]
+            last_quarter=access.pick_for(
+                user,
+                Subquery(latest.values("quarter_key")[:1]),
+                Subquery(public.values("quarter_key")[:1]),
             )
         )
 
