@@ -326,3 +326,25 @@ def test_a_viewer_sees_restricted_items_like_the_coordinator(client, cast):
     client.force_login(cast.bob)
     assert client.get(url(cast.covert)).status_code == 200
     assert "Secret informant briefing" in client.get(url(cast.burglary)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("100.00"), "100"),
+        (Decimal("82.50"), "82.5"),
+        (Decimal("14019"), "14,019"),
+        (None, ""),
+    ],
+)
+def test_figures_are_written_as_people_write_them(value, shown):
+    from csp.templatetags.csp_tags import number
+
+    assert number(value) == shown
+
+
+def test_a_target_given_only_as_a_number_reads_plainly(alice, cast):
+    Measure.objects.create(
+        action=cast.hub, description="Hub sessions", target_value=Decimal("100.00"), unit="sessions"
+    )
+    assert "Hub sessions 100 sessions" in text(alice.get(url(cast.hub)))

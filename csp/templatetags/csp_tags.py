@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 from django.http import QueryDict
 
@@ -40,3 +42,14 @@ def query_with(context: template.Context, **changes: object) -> str:
         if value is not None:
             query[key] = str(value)
     return query.urlencode()
+
+
+@register.filter
+def number(value: Decimal | int | float | None) -> str:
+    """A figure as people write it: ``100.00`` → ``100``, ``82.50`` → ``82.5``, ``14,019``."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value)).normalize()
+    if amount == amount.to_integral():
+        return f"{int(amount):,}"
+    return f"{amount:,f}"
