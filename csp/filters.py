@@ -267,7 +267,7 @@ class ActionFilterSet(django_filters.FilterSet):
         # Uncorrelated and join-free: the database scans the updates' text once. Which of the
         # matching updates this visitor may see is settled against the outer query's own
         # partnership, so no join chain per update (PostgreSQL planned that as nested loops).
-        matches = QuarterlyUpdate.objects.reported().filter(progress__icontains=text)
+        matches = QuarterlyUpdate.objects.reported().with_progress_containing(text)
         in_updates = access.pick_q(
             self.request.user,
             Q(pk__in=matches.values("action_id")),

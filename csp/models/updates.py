@@ -11,8 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, IntegerField, Max, Q, Value, When
+from django.db.models.expressions import RawSQL
 
 from csp import access
 from csp.quarters import FinancialQuarter
@@ -143,6 +144,21 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
             created = super().bulk_create(objs, *args, **kwargs)
             ActionStatus.refresh({(u.action_id, u.period_id) for u in created})
         return created
+
+    def with_progress_containing(self, text: str) -> QuarterlyUpdateQuerySet:
+        """Updates whose progress text contains ``text``, in any case.
+
+        On SQLite this asks the trigram full-text index (migration 0003) rather than reading
+        every update's text; on PostgreSQL ``icontains`` is answered by a trigram index
+        (migration 0002). Texts of under three characters, or with LIKE's wildcards in them,
+        take the plain path, which gives the same answer more slowly.
+        """
+        if connection.vendor == "sqlite" and len(text) >= 3 and not set(text) & {"%", "_", "\\"}:
+            indexed = RawSQL(
+                "SELECT rowid FROM csp_quarterlyupdate_fts WHERE progress LIKE %s", (f"%{text}%",)
+            )
+            return self.filter(pk__in=indexed)
+        return self.filter(progress__icontains=text)
 
     def reported(self) -> QuarterlyUpdateQuerySet:
         """Updates that count towards an action's status: submitted or accepted, not drafts."""
