@@ -7,7 +7,11 @@ always shown next to a table of the same numbers.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, QuerySet
 
 from csp.models import UpdateStatus
 
@@ -114,3 +118,37 @@ def status_chart(rows: list[tuple[str, dict[str | None, int]]], width: int = 640
     )
     height = top + len(rows) * (bar_height + gap) + 10
     return StatusChart(bars, legend, width, height, label_width, bar_height, description)
+
+
+@dataclass
+class StatusCounts:
+    """How many actions have each status, per group (priority, organisation): table and chart."""
+
+    counts: dict[Any, dict[str | None, int]]
+
+    @classmethod
+    def of(cls, actions: QuerySet[Any], group: str) -> StatusCounts:
+        """Count ``actions`` (annotated by ``with_status``) per value of ``group``, in one query."""
+        counts: dict[Any, dict[str | None, int]] = defaultdict(dict)
+        rows = (
+            actions.values_list(group, "current_status")
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        )
+        for key, status, n in rows:
+            counts[key][status] = counts[key].get(status, 0) + n
+        return cls(counts)
+
+    @property
+    def statuses(self) -> list[str | None]:
+        """The statuses that occur, in the bars' order."""
+        return sorted({s for c in self.counts.values() for s in c}, key=BAR_ORDER.index)
+
+    def row(self, key: Any) -> list[int]:
+        return [self.counts[key].get(s, 0) for s in self.statuses]
+
+    def total(self, key: Any) -> int:
+        return sum(self.counts[key].values())
+
+    def of_key(self, key: Any) -> dict[str | None, int]:
+        return self.counts[key]

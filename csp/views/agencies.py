@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from itertools import groupby
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from csp.access import SignInRequired
-from csp.charts import BAR_ORDER, status_label
+from csp.charts import StatusCounts, status_label
 from csp.models import Action, ActionLead, Membership, Officer, Organisation, Partnership
 from csp.views.common import visible_or_404
 
@@ -32,30 +31,23 @@ def agency_list(request: HttpRequest) -> HttpResponse:
     organisations = list(visible_organisations(request).order_by(Lower("name"), "name"))
     if not organisations and not request.user.is_authenticated:
         raise SignInRequired
-    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
-    rows = (
+    counts = StatusCounts.of(
         Action.objects.visible_to(request.user)
         .with_status(user=request.user)
-        .filter(leads__organisation__isnull=False)
-        .values_list("leads__organisation", "current_status")
-        .annotate(n=Count("pk", distinct=True))
-        .order_by()
+        .filter(leads__organisation__isnull=False),
+        "leads__organisation",
     )
-    for organisation_id, status, n in rows:
-        counts[organisation_id][status] = counts[organisation_id].get(status, 0) + n
-    statuses = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
     table = [
-        (
-            organisation,
-            [counts[organisation.pk].get(s, 0) for s in statuses],
-            sum(counts[organisation.pk].values()),
-        )
+        (organisation, counts.row(organisation.pk), counts.total(organisation.pk))
         for organisation in organisations
     ]
     return render(
         request,
         "agencies/list.html",
-        {"table": table, "status_headers": [(s or "none", status_label(s)) for s in statuses]},
+        {
+            "table": table,
+            "status_headers": [(s or "none", status_label(s)) for s in counts.statuses],
+        },
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from csp.charts import BAR_ORDER, status_chart, status_label
+from csp.charts import StatusCounts, status_chart, status_label
 from csp.models import (
     Action,
     ObjectiveStrand,
@@ -52,23 +52,12 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         Action.objects.visible_to(request.user).in_plan(plan).with_status(period, request.user)
     )
 
-    counts: dict[int, dict[str | None, int]] = defaultdict(dict)
-    for priority_id, status, n in (
-        actions.values_list("objective__priority_id", "current_status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        counts[priority_id][status] = counts[priority_id].get(status, 0) + n
-    statuses_shown = sorted({s for c in counts.values() for s in c}, key=BAR_ORDER.index)
+    counts = StatusCounts.of(actions, "objective__priority_id")
+    statuses_shown = counts.statuses
     table_rows = [
-        (
-            priority,
-            [counts[priority.pk].get(s, 0) for s in statuses_shown],
-            sum(counts[priority.pk].values()),
-        )
-        for priority in priorities
+        (priority, counts.row(priority.pk), counts.total(priority.pk)) for priority in priorities
     ]
-    chart = status_chart([(f"{p.number}. {p.title}", counts[p.pk]) for p in priorities])
+    chart = status_chart([(f"{p.number}. {p.title}", counts.of_key(p.pk)) for p in priorities])
 
     missing = (
         actions.filter(current_status__isnull=True)
