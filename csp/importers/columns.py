@@ -79,6 +79,13 @@ COLUMNS: tuple[Column, ...] = (
         '"All partners", initials such as "HC/GB".',
     ),
     Column(
+        "lead_as_written",
+        "Lead as written",
+        ("lead as written", "lead (as written)"),
+        help="Optional: the plan's own words for who leads, kept exactly as written. Without "
+        "this column the Lead agency / officer cell is kept as written too.",
+    ),
+    Column(
         "timescale",
         "Timescale",
         (
