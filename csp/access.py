@@ -89,6 +89,19 @@ def pick_q(
     return (full & Q(**{f"{path}__pk__in": member_partnership_ids(user)})) | public
 
 
+def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
+    """May ``user`` keep this partnership's plans: its coordinators, and superusers."""
+    if user.is_superuser:
+        return True
+    if not user.is_authenticated:
+        return False
+    return (
+        apps.get_model("csp", "PartnershipRole")
+        .objects.filter(user_id=user.pk, partnership_id=partnership_id, role="coordinator")
+        .exists()
+    )
+
+
 def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
     if user.is_superuser:
         return True

@@ -7,10 +7,12 @@ link through to edit it in full, since the admin cannot nest inlines.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from csp.models import (
     Action,
@@ -35,6 +37,7 @@ from csp.models import (
     StrategicObjective,
     Theme,
 )
+from csp.models.plans import describe_refresh
 
 admin.site.site_header = "CSP Tracker administration"
 admin.site.site_title = "CSP Tracker"
@@ -167,6 +170,23 @@ class PlanAdmin(admin.ModelAdmin):
     autocomplete_fields = ["previous_version"]
     list_select_related = ["partnership"]
     inlines = [PriorityInline, ReportingPeriodInline]
+    actions = ["refresh_to_next_year"]
+
+    @admin.action(description="Refresh to next financial year", permissions=["add"])
+    def refresh_to_next_year(self, request: HttpRequest, queryset: QuerySet[Plan]) -> None:
+        """Copy each chosen plan to a new draft for the following year, one message per plan."""
+        for plan in queryset.order_by("partnership_id", "first_year", "slug"):
+            try:
+                new = plan.refresh_to_next_year()
+            except ValueError as error:
+                self.message_user(request, f"{plan}: {error}", messages.ERROR)
+                continue
+            link = reverse("admin:csp_plan_change", args=[new.pk])
+            self.message_user(
+                request,
+                format_html('<a href="{}">{}</a>', link, describe_refresh(plan, new)),
+                messages.SUCCESS,
+            )
 
 
 class ThemeInline(admin.TabularInline):

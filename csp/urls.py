@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from csp.views import actions, agencies, plan_files, plans
+from csp.views import actions, agencies, imports, plan_files, plans
 
 urlpatterns = [
     path("", plans.home, name="home"),
@@ -10,6 +10,10 @@ urlpatterns = [
     path("plans/<slug:slug>/", plans.dashboard, name="plan-dashboard"),
     path("plans/<slug:slug>/export.xlsx", plan_files.plan_export_xlsx, name="plan-export-xlsx"),
     path("plans/<slug:slug>/export.csv", plan_files.plan_export_csv, name="plan-export-csv"),
+    path("partnerships/<slug:slug>/import/", imports.upload, name="plan-import"),
+    path(
+        "partnerships/<slug:slug>/import/<str:token>/", imports.preview, name="plan-import-preview"
+    ),
     path("actions/", actions.action_list, name="action-list"),
     path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
     path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),

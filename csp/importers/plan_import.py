@@ -110,6 +110,13 @@ class PlanImport:
         return [p for p in self.problems if p.is_error]
 
     @property
+    def summary(self) -> list[tuple[str, int]]:
+        """What the import holds, as (what, how many) in a fixed order, for people to read."""
+        order = ["priorities", "objectives", "actions", "leads", "updates", "periods"]
+        order += sorted(k for k in self.counts if k not in order)
+        return [(name, self.counts[name]) for name in order if name in self.counts]
+
+    @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.is_error]
 

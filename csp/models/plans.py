@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.validators import validate_slug
+from django.db import models, transaction
 from django.db.models import Case, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import NullIf
 from django.urls import reverse
 
 from csp import access
-from csp.models.updates import ActionStatus, ReportingPeriod
-from csp.quarters import FinancialQuarter, financial_year_label
+from csp.models.updates import ActionStatus, ReportingPeriod, UpdateStatus
+from csp.quarters import FinancialQuarter, financial_year_label, financial_year_slug
 
 
 class PlanStatus(models.TextChoices):
@@ -72,6 +74,61 @@ class Plan(models.Model):
         if self.first_year == self.last_year:
             return financial_year_label(self.first_year)
         return f"{financial_year_label(self.first_year)} to {financial_year_label(self.last_year)}"
+
+    def refresh_to_next_year(self, *, slug: str | None = None, title: str | None = None) -> Plan:
+        """Copy this plan to a new draft version for the years that follow it; return the copy.
+
+        The copy starts the financial year after this plan ends and spans as many years. It
+        takes this plan's partnership, introduction, priorities (with their themes), strategic
+        objectives (with their statutory strands) and the actions that are not finished. An
+        action is finished when its latest status (``ActionQuerySet.with_status`` with no
+        period) is complete or no longer required; one with no update at all is carried over.
+        An objective or priority whose actions are all finished is copied all the same: the
+        priorities are the plan's, and pruning them is the coordinator's call.
+
+        A copied action keeps its number, description, outcomes, lead as written, restriction,
+        districts, leads (organisations, officers, all partners) and measures (targets only: the
+        figures belong to the old plan's updates). Its due quarter moves on by as many years as
+        the plan does (one, for a one-year plan); its timescale is kept as written, so "Q2 -
+        Sept 16" still says Sept 16 and is the coordinator's to reword.
+
+        No reporting period, update, status, summary or funding is copied, and nothing of this
+        plan changes: its history stays as it was. The copy is a draft with no version label and
+        no agreement of priorities yet, and its ``previous_version`` is this plan.
+
+        ``title`` and ``slug`` are derived unless given (``_next_title``, ``_next_slug``); a
+        given slug must be a free, valid slug, or ``ValueError`` says why. All of it happens in
+        one transaction, in a fixed number of queries whatever the plan's size.
+        """
+        span = self.last_year - self.first_year
+        first_year = self.last_year + 1
+        shift = first_year - self.first_year
+        if title is None:
+            title = _next_title(self, shift)
+        elif not title.strip():
+            raise ValueError("Give the new plan a title.")
+        elif len(title) > Plan._meta.get_field("title").max_length:  # type: ignore[operator]
+            raise ValueError(f"The title {title[:40]!r}… is too long.")
+        with transaction.atomic():
+            if slug is None:
+                slug = _free_slug(_next_slug(self, shift))
+            else:
+                _check_slug(slug)
+            new = Plan.objects.create(
+                partnership_id=self.partnership_id,
+                title=title,
+                slug=slug,
+                version_label="",
+                first_year=first_year,
+                last_year=first_year + span,
+                status=PlanStatus.DRAFT,
+                priorities_agreed_on=None,
+                priorities_agreed_by="",
+                introduction=self.introduction,
+                previous_version=self,
+            )
+            _copy_contents(self, new, shift)
+        return new
 
 
 class Priority(models.Model):
@@ -399,3 +456,208 @@ class Measure(models.Model):
 
     def __str__(self) -> str:
         return self.target_text or self.description
+
+
+# -- refreshing a plan to the next year (Plan.refresh_to_next_year) -----------------------------
+
+FINISHED_STATUSES = frozenset({UpdateStatus.COMPLETE, UpdateStatus.NO_LONGER_REQUIRED})
+
+# A financial year's label in a title, "2016/17" (or "2016-17"), and in a slug, "2016-17".
+_TITLE_YEAR = re.compile(r"(?<!\d)(\d{4})([/\-–])(\d{2})(?!\d)")
+_SLUG_YEAR = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{2})(?![0-9])")
+
+
+def _shift_years(pattern: re.Pattern[str], text: str, plan: Plan, shift: int) -> tuple[str, bool]:
+    """``text`` with each label of one of ``plan``'s years moved on by ``shift`` years.
+
+    Only a label whose two years follow each other counts ("2016/17", not "2020-24"), and only
+    one of the plan's own years; anything else is left as it is. Says whether any moved.
+    """
+    found = False
+
+    def move(match: re.Match[str]) -> str:
+        nonlocal found
+        year, second = int(match[1]), int(match.groups()[-1])
+        if (year + 1) % 100 != second or not plan.first_year <= year <= plan.last_year:
+            return match[0]
+        found = True
+        separator = match[2] if len(match.groups()) == 3 else "-"
+        new_year = year + shift
+        return f"{new_year}{separator}{(new_year + 1) % 100:02d}"
+
+    return pattern.sub(move, text), found
+
+
+def _years_suffix(first_year: int, last_year: int, *, slug: bool) -> str:
+    label = financial_year_slug if slug else financial_year_label
+    if first_year == last_year:
+        return label(first_year)
+    return f"{label(first_year)}{'-to-' if slug else ' to '}{label(last_year)}"
+
+
+def _next_title(plan: Plan, shift: int) -> str:
+    """The title with its years moved on: "Partnership Plan 2016/17" → "… 2017/18".
+
+    Only "2016/17"-style labels are read; a title with none ("Community Safety Plan 2020 to
+    2024", where "2024" could be a year or a financial year) gets the new years appended in
+    brackets: "Community Safety Plan 2020 to 2024 (2024/25 to 2027/28)".
+    """
+    title, found = _shift_years(_TITLE_YEAR, plan.title, plan, shift)
+    if found:
+        return title
+    suffix = f" ({_years_suffix(plan.first_year + shift, plan.last_year + shift, slug=False)})"
+    room = Plan._meta.get_field("title").max_length - len(suffix)  # type: ignore[operator]
+    return plan.title[:room].rstrip() + suffix
+
+
+def _next_slug(plan: Plan, shift: int) -> str:
+    """The slug with its years moved on ("castle-point-rochford-2016-17" → "…-2017-18"), or,
+    with no "2016-17" in it ("medway-2020-24"), the new years appended: "medway-2020-24-2024-25-
+    to-2027-28". ``_free_slug`` then makes sure no other plan has it.
+    """
+    slug, found = _shift_years(_SLUG_YEAR, plan.slug, plan, shift)
+    if found:
+        return slug
+    suffix = "-" + _years_suffix(plan.first_year + shift, plan.last_year + shift, slug=True)
+    return plan.slug[: _SLUG_LENGTH - len(suffix)].rstrip("-") + suffix
+
+
+_SLUG_LENGTH = 80  # Plan.slug's max_length
+_SLUG_ROOM = 4  # for "-2" … "-999"
+
+
+def _free_slug(base: str) -> str:
+    """``base``, or if a plan has it already, ``base-2``, ``base-3``… whichever is free first."""
+    base = base[:_SLUG_LENGTH]
+    stem = base[: _SLUG_LENGTH - _SLUG_ROOM].rstrip("-")
+    taken = set(
+        Plan.objects.filter(Q(slug=base) | Q(slug__startswith=f"{stem}-")).values_list(
+            "slug", flat=True
+        )
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{stem}-{n}" in taken:
+        n += 1
+    return f"{stem}-{n}"
+
+
+def _check_slug(slug: str) -> None:
+    """Refuse, with ``ValueError``, a slug given for a new plan that is not valid or not free."""
+    try:
+        validate_slug(slug)
+    except ValidationError as error:
+        raise ValueError(f"{slug!r} is not a valid slug: use letters, numbers, - and _.") from error
+    if len(slug) > _SLUG_LENGTH:
+        raise ValueError(f"{slug!r} is longer than {_SLUG_LENGTH} characters.")
+    if Plan.objects.filter(slug=slug).exists():
+        raise ValueError(f"A plan with the slug {slug!r} exists already.")
+
+
+def _copy_contents(old: Plan, new: Plan, shift: int) -> None:
+    """Copy ``old``'s priorities down to its unfinished actions into ``new`` (see
+    ``Plan.refresh_to_next_year``), with one read and one bulk write per kind of record."""
+    priorities = {}
+    for priority in Priority.objects.filter(plan=old).order_by("number"):
+        priorities[priority.pk] = Priority(
+            plan=new, number=priority.number, title=priority.title, description=priority.description
+        )
+    Priority.objects.bulk_create(priorities.values())
+
+    themes = {}
+    for theme in Theme.objects.filter(priority__plan=old).order_by("priority_id", "number"):
+        themes[theme.pk] = Theme(
+            priority=priorities[theme.priority_id], number=theme.number, title=theme.title
+        )
+    Theme.objects.bulk_create(themes.values())
+
+    objectives = {}
+    for objective in StrategicObjective.objects.filter(priority__plan=old).order_by(
+        "priority_id", "number"
+    ):
+        objectives[objective.pk] = StrategicObjective(
+            priority=priorities[objective.priority_id],
+            theme=themes.get(objective.theme_id) if objective.theme_id else None,
+            number=objective.number,
+            title=objective.title,
+            is_statutory=objective.is_statutory,
+        )
+    StrategicObjective.objects.bulk_create(objectives.values())
+    ObjectiveStrand.objects.bulk_create(
+        ObjectiveStrand(objective=objectives[objective_id], strand=strand)
+        for objective_id, strand in ObjectiveStrand.objects.filter(objective__priority__plan=old)
+        .order_by("pk")
+        .values_list("objective_id", "strand")
+    )
+
+    actions = {}
+    for action in Action.objects.in_plan(old).with_status().order_by("pk"):
+        if action.current_status in FINISHED_STATUSES:  # type: ignore[attr-defined]
+            continue
+        due = action.due_year is not None
+        actions[action.pk] = Action(
+            objective=objectives[action.objective_id],
+            number=action.number,
+            description=action.description,
+            outcomes=action.outcomes,
+            lead_as_written=action.lead_as_written,
+            timescale=action.timescale,
+            due_year=action.due_year + shift if due else None,
+            due_quarter=action.due_quarter if due else None,
+            is_restricted=action.is_restricted,
+        )
+    Action.objects.bulk_create(actions.values())
+
+    ActionDistrict = Action.districts.through
+    ActionDistrict.objects.bulk_create(
+        ActionDistrict(action_id=actions[action_id].pk, district_id=district_id)
+        for action_id, district_id in ActionDistrict.objects.filter(
+            action__objective__priority__plan=old
+        )
+        .order_by("pk")
+        .values_list("action_id", "district_id")
+        if action_id in actions
+    )
+    ActionLead.objects.bulk_create(
+        ActionLead(
+            action=actions[lead.action_id],
+            number=lead.number,
+            organisation_id=lead.organisation_id,
+            officer_id=lead.officer_id,
+            all_partners=lead.all_partners,
+        )
+        for lead in ActionLead.objects.filter(action__objective__priority__plan=old).order_by("pk")
+        if lead.action_id in actions
+    )
+    Measure.objects.bulk_create(
+        Measure(
+            action=actions[measure.action_id],
+            number=measure.number,
+            description=measure.description,
+            target_value=measure.target_value,
+            unit=measure.unit,
+            target_text=measure.target_text,
+        )
+        for measure in Measure.objects.filter(action__objective__priority__plan=old).order_by("pk")
+        if measure.action_id in actions
+    )
+
+
+def describe_refresh(old: Plan, new: Plan) -> str:
+    """One sentence on what ``old.refresh_to_next_year()`` made, for the command and the admin."""
+    kept = Action.objects.in_plan(new).count()
+    left = Action.objects.in_plan(old).count() - kept
+    objectives = StrategicObjective.objects.filter(priority__plan=new).count()
+    priorities = new.priorities.count()
+
+    def counted(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    return (
+        f"{new.title} ({new.slug}, {new.years_label}) made from {old.title}: "
+        f"{counted(priorities, 'priority', 'priorities')}, "
+        f"{counted(objectives, 'objective', 'objectives')}, "
+        f"{counted(kept, 'action', 'actions')} carried over, "
+        f"{counted(left, 'finished action', 'finished actions')} left behind."
+    )

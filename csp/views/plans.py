@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from csp import access
 from csp.charts import StatusCounts, status_chart, status_label
 from csp.models import (
     Action,
@@ -26,7 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
     partnerships = Partnership.objects.visible_to(request.user).prefetch_related(
         Prefetch("plans", Plan.objects.order_by("-first_year", "title"))
     )
-    return render(request, "home.html", {"partnerships": partnerships})
+    coordinated = {p.pk for p in partnerships if access.is_coordinator(request.user, p.pk)}
+    return render(request, "home.html", {"partnerships": partnerships, "coordinated": coordinated})
 
 
 def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> ReportingPeriod | None:
@@ -100,5 +102,6 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "recent": recent,
             "coverage": coverage,
             "uncovered": [strand for strand, objectives in coverage if not objectives],
+            "is_coordinator": access.is_coordinator(request.user, plan.partnership_id),
         },
     )
