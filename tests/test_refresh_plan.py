@@ -140,7 +140,8 @@ def finished(action: Action) -> bool:
 def full(cast):
     """The cast's Castle plan with themes, measures and figures, one action finished (patrols,
     complete in Q2), one no longer required (covert), one with a complete update still in draft
-    (hub: not finished) and one with no update at all (posters)."""
+    (hub: not finished) and one with no update at all (posters); and an objective (1.2) and a
+    priority (3) whose only actions are finished."""
     plan = cast.plan
     plan.status = PlanStatus.ADOPTED
     plan.version_label = "Version 2 – July 2016"
@@ -190,6 +191,17 @@ def full(cast):
         is_restricted=True,
         lead=cast.council,
     )
+    old_scheme = make.action(
+        make.objective(plan.priorities.get(number=2), number=2, title="Close the old scheme"),
+        description="Wind up the old scheme",
+    )
+    make.update(old_scheme, cast.q1, UpdateStatus.COMPLETE, progress="Wound up")
+    retired = make.action(
+        make.objective(make.priority(plan, number=3, title="Retired priority")),
+        description="A retired action",
+        lead=cast.police,
+    )
+    make.update(retired, cast.q2, UpdateStatus.NO_LONGER_REQUIRED, progress="Not needed")
     PrioritySummary.objects.create(
         priority=community, period=cast.q1, organisation=cast.police, pursue="Arrests"
     )
@@ -228,6 +240,8 @@ def test_every_copied_field_matches_leaving_finished_actions_out(full):
         "Covert operation against handlers": UpdateStatus.NO_LONGER_REQUIRED,
         "Target hardening for repeat victims": UpdateStatus.AT_RISK,
         "Put up posters": None,
+        "Wind up the old scheme": UpdateStatus.COMPLETE,
+        "A retired action": UpdateStatus.NO_LONGER_REQUIRED,
     }
     expected = contents(old, keep=lambda action: not finished(action), shift=1)
 
@@ -245,7 +259,7 @@ def test_every_copied_field_matches_leaving_finished_actions_out(full):
 
 def test_the_copy_spelled_out(full):
     new = full.plan.refresh_to_next_year()
-    community, crime = new.priorities.order_by("number")
+    community, crime, _ = new.priorities.order_by("number")
     assert (community.title, community.description) == (
         "Safer communities",
         "Feeling safe where we live",
@@ -254,9 +268,13 @@ def test_the_copy_spelled_out(full):
     patrolling = community.objectives.get(number=1)
     assert patrolling.theme.priority == community  # the new plan's theme, not the old one's
     assert patrolling.strand_values == [StatutoryStrand.CRIME_AND_DISORDER]
-    # Its only action, patrols, is complete; the objective is kept for the coordinator to prune.
-    assert not patrolling.actions.exists()
-    burgling = crime.objectives.get()
+    assert [a.number for a in patrolling.actions.all()] == [2]  # the hub; patrols is complete
+    # An objective and a priority whose actions are all finished are kept, for the coordinator.
+    assert not crime.objectives.get(number=2).actions.exists()
+    retired = new.priorities.get(number=3)
+    assert retired.title == "Retired priority"
+    assert not Action.objects.filter(objective__priority=retired).exists()
+    burgling = crime.objectives.get(number=1)
     assert burgling.is_statutory
     assert sorted(burgling.strand_values) == [
         StatutoryStrand.CRIME_AND_DISORDER,
@@ -355,7 +373,7 @@ def test_refreshing_the_refreshed_plan(full):
         2018,
     )
     assert third.previous_version == second
-    assert contents(third, shift=0) == contents(second, shift=0)  # no updates: all carried over
+    assert contents(third) == contents(second, shift=1)  # no updates yet: all carried over
 
 
 # -- titles and slugs --------------------------------------------------------------------------
@@ -512,7 +530,7 @@ def test_the_command_says_what_it_made(full):
     assert new.previous_version == full.plan
     assert out.getvalue().strip() == (
         "Castle Plan 2017/18 (castle-2017-18, 2017/18) made from Castle Plan 2016/17: "
-        "2 priorities, 3 objectives, 4 actions carried over, 2 finished actions left behind."
+        "3 priorities, 5 objectives, 4 actions carried over, 4 finished actions left behind."
     )
 
 
@@ -535,7 +553,7 @@ def test_the_command_with_a_slug_and_title(cast):
 
 
 def test_the_command_refuses_an_unknown_plan(cast):
-    with pytest.raises(CommandError, match="No plan 'nowhere'.*castle-2016-17"):
+    with pytest.raises(CommandError, match=r"No plan 'nowhere'.*castle-2016-17"):
         call_command("refresh_plan", plan="nowhere", stdout=StringIO())
 
 
