@@ -595,7 +595,6 @@ def _copy_contents(old: Plan, new: Plan, shift: int) -> None:
     for action in Action.objects.in_plan(old).with_status().order_by("pk"):
         if action.current_status in FINISHED_STATUSES:  # type: ignore[attr-defined]
             continue
-        due = action.due_year is not None
         actions[action.pk] = Action(
             objective=objectives[action.objective_id],
             number=action.number,
@@ -603,8 +602,8 @@ def _copy_contents(old: Plan, new: Plan, shift: int) -> None:
             outcomes=action.outcomes,
             lead_as_written=action.lead_as_written,
             timescale=action.timescale,
-            due_year=action.due_year + shift if due else None,
-            due_quarter=action.due_quarter if due else None,
+            due_year=None if action.due_year is None else action.due_year + shift,
+            due_quarter=action.due_quarter,
             is_restricted=action.is_restricted,
         )
     Action.objects.bulk_create(actions.values())
