@@ -396,3 +396,24 @@ def test_random_bytes_are_refused_or_read_never_crash(data, name):
     except SpreadsheetError:
         return
     assert all(isinstance(cell, str) for row in rows for cell in row)
+
+
+def test_the_preview_says_what_is_new_and_what_replaces_into_an_existing_plan(place):
+    first = sheet(
+        ["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Green", "a"]
+    )
+    PlanImport(place, first, plan_slug="p", first_year=2016).commit()
+    again = sheet(
+        ["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Red", "changed"],
+        ["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q2", "Green", "next"],
+        ["Safer streets", "Cut burglary", "Mark property", "", "", "", ""],
+    )
+    plan_import = PlanImport(place, again, plan_slug="p")
+    summary = dict(plan_import.summary)
+    assert summary["actions already in the plan"] == 1
+    assert summary["new actions"] == 1
+    assert summary["updates replacing earlier text"] == 1
+    assert summary["new updates"] == 1
+    plan_import.commit()
+    visit = Action.objects.get(description="Visit victims")
+    assert sorted(visit.updates.values_list("progress", flat=True)) == ["changed", "next"]

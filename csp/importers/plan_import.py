@@ -331,6 +331,36 @@ class PlanImport:
             self.first_year = min((q.year for q in quarters), default=financial_year_of(_today()))
         self.last_year = max([self.first_year, *(q.year for q in quarters)])
         self.counts["periods"] = len(quarters)
+        if self.plan is not None:
+            self._count_changes()
+
+    def _count_changes(self) -> None:
+        """Into an existing plan: how many actions and updates are new, and how many replace."""
+        existing_actions = {
+            (_norm(a.objective.priority.title), _norm(a.objective.title), _norm(a.description))
+            for a in Action.objects.in_plan(self.plan).select_related("objective__priority")
+        }
+        existing_updates = {
+            (
+                _norm(u.action.objective.priority.title),
+                _norm(u.action.objective.title),
+                _norm(u.action.description),
+                FinancialQuarter(u.period.year, u.period.quarter),
+                u.district.name if u.district else "",
+            )
+            for u in QuarterlyUpdate.objects.filter(period__plan=self.plan).select_related(
+                "action__objective__priority", "period", "district"
+            )
+        }
+        for row in self.actions:
+            key = (_norm(row.priority), _norm(row.objective), _norm(row.description))
+            self.counts[
+                "actions already in the plan" if key in existing_actions else "new actions"
+            ] += 1
+            for u in row.updates:
+                where = u["district"].name if u["district"] else ""
+                replaced = (*key, u["quarter"], where) in existing_updates
+                self.counts["updates replacing earlier text" if replaced else "new updates"] += 1
 
     # -- writing ----------------------------------------------------------------------------
 
