@@ -1,0 +1,427 @@
+"""Assemble a scrutiny report's content from the database: ``build_report``.
+
+Everything the templates show is worked out here, in a fixed number of queries whatever the
+plan's size, so the templates only lay it out. A scrutiny report goes before a public committee,
+so it leaves out actions and updates marked restricted, and statuses are worked out without them
+(the public view's rule).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Prefetch
+
+from csp.charts import FILLS, StatusChart, StatusCounts, status_chart, status_label
+from csp.models import (
+    Action,
+    ActionLead,
+    Funding,
+    Membership,
+    Officer,
+    Plan,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    Risk,
+    UpdateStatus,
+)
+
+DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)"
+
+# Statuses that make an action an exception: reported to the committee with its risks.
+EXCEPTION_STATUSES = (UpdateStatus.OFF_TRACK, UpdateStatus.AT_RISK)
+LARGE_PRINT_CHART_WIDTH = 400
+
+
+@dataclass
+class UpdateLine:
+    """One quarterly update as the report shows it: "2016/17 Q1 – Rochford: …"."""
+
+    period_label: str
+    district: str  # "" for an update covering the whole area
+    progress: str
+    status: str  # its label, "" where no status was given
+    risks: str
+
+    @property
+    def heading(self) -> str:
+        return f"{self.period_label} – {self.district}" if self.district else self.period_label
+
+
+@dataclass
+class ActionRow:
+    reference: str
+    description: str
+    outcomes: str
+    measures: list[str]
+    leads: str
+    timescale: str
+    status: str | None  # UpdateStatus value for the latest period covered, None: no update
+    updates: list[UpdateLine] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def risks(self) -> list[UpdateLine]:
+        return [u for u in self.updates if u.risks]
+
+
+@dataclass
+class ObjectiveGroup:
+    reference: str
+    title: str
+    is_statutory: bool
+    theme: str
+    actions: list[ActionRow] = field(default_factory=list)
+
+
+@dataclass
+class PrioritySection:
+    number: int
+    title: str
+    description: str
+    themes: list[str]
+    objectives: list[ObjectiveGroup] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # per ReportContent.statuses
+    total: int = 0
+
+    @property
+    def anchor(self) -> str:
+        return f"priority-{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}. {self.title}"
+
+
+@dataclass
+class Member:
+    name: str
+    is_responsible_authority: bool
+
+
+@dataclass
+class FundingLine:
+    source: str
+    year: str
+    amount: Decimal
+    recipient: str
+    purpose: str
+    is_top_slice: bool
+
+
+@dataclass
+class Contact:
+    name: str
+    job_title: str
+    organisation: str
+    phone: str
+    email: str
+
+
+@dataclass
+class ReportContent:
+    plan: Plan
+    partnership_name: str
+    periods: list[ReportingPeriod]
+    title: str
+    committee: str
+    meeting_date: date | None
+    author: str
+    contact: str
+    large_print: bool
+    purpose: list[str]
+    recommendation: str
+    background: list[str]
+    implications: list[tuple[str, str]]
+    members: list[Member]
+    districts: list[tuple[str, str]]
+    priorities: list[PrioritySection]
+    statuses: list[tuple[str | None, str, str]]  # (status, label, fill) in the chart's order
+    chart: StatusChart
+    exceptions: list[tuple[PrioritySection, ActionRow]]
+    risks: list[Risk]
+    funding: list[FundingLine]
+    funding_total: Decimal
+    contacts: list[Contact]
+    formats_contact: str
+    defaults_used: list[str]  # which sections carry default wording, for the clerk to replace
+
+    @property
+    def periods_label(self) -> str:
+        labels = [p.label for p in self.periods]
+        if len(labels) <= 2:
+            return " and ".join(labels)
+        return f"{labels[0]} to {labels[-1]}"
+
+    @property
+    def latest_period(self) -> ReportingPeriod:
+        return self.periods[-1]
+
+    @property
+    def action_count(self) -> int:
+        return sum(p.total for p in self.priorities)
+
+
+def default_title(plan: Plan, periods: list[ReportingPeriod]) -> str:
+    covered = (
+        periods[0].label if len(periods) == 1 else f"{periods[0].label} to {periods[-1].label}"
+    )
+    return f"{plan.partnership.name}: progress on the {plan.title}, {covered}"
+
+
+def default_purpose(plan: Plan, periods_label: str) -> list[str]:
+    return [
+        f"This report updates the Committee on the priorities and joint work of the "
+        f"{plan.partnership.name}, and on progress against its {plan.title} in {periods_label}.",
+        "It is put before the Committee in its role as the crime and disorder committee, which "
+        "must review or scrutinise the work of the partnership at least once a year.",
+    ]
+
+
+def default_recommendation(plan: Plan) -> str:
+    return (
+        f"That Members note the work and progress of the {plan.partnership.name} "
+        "as set out in this report."
+    )
+
+
+DEFAULT_BACKGROUND = [
+    "Sections 5 to 7 of the Crime and Disorder Act 1998 require the responsible authorities in "
+    "each area to work together in a Community Safety Partnership and to formulate and implement "
+    "a strategy for the reduction of crime and disorder, the misuse of drugs, alcohol and other "
+    "substances, and re-offending. Section 17 of the Act requires each of those authorities to "
+    "have due regard to the likely effect of its functions on crime and disorder.",
+    "Section 19 of the Police and Justice Act 2006 requires every local authority to have a crime "
+    "and disorder committee with power to review or scrutinise decisions made, and action taken, "
+    "by the responsible authorities in connection with their crime and disorder functions.",
+    "The Crime and Disorder (Overview and Scrutiny) Regulations 2009 require that committee to "
+    "meet for that purpose at least once in every twelve months, and set out how partners "
+    "provide information to it and attend its meetings.",
+]
+
+
+def default_implications(plan: Plan) -> list[tuple[str, str]]:
+    name = plan.partnership.name
+    return [
+        (
+            "Financial",
+            "There are no direct financial implications for the Council arising from this report. "
+            "The partnership's work is funded as set out in the section on resources and by each "
+            "agency within its own budget.",
+        ),
+        (
+            "Legal",
+            "The Council is a responsible authority of the partnership under the Crime and "
+            "Disorder Act 1998; this report allows the Committee to carry out its duty under the "
+            "Police and Justice Act 2006 and the 2009 Regulations.",
+        ),
+        (
+            "Risk",
+            f"The risks to delivering the plan are set out in the {name}'s risk register and, for "
+            "individual actions, in the exceptions section of this report.",
+        ),
+        (
+            "Equality",
+            "The plan's actions aim to protect those most at risk of harm. Each lead agency "
+            "considers the equality impact of its own actions.",
+        ),
+    ]
+
+
+def _leads_text(action: Action) -> str:
+    if action.lead_as_written.strip():
+        return action.lead_as_written.strip()
+    return "; ".join(str(lead) for lead in action.leads.all())
+
+
+def _measures(action: Action) -> list[str]:
+    """Measures not already written out in the action's outcomes (plans often repeat them)."""
+    outcomes = " ".join(action.outcomes.lower().split())
+    shown = []
+    for measure in action.measures.all():
+        text = str(measure)
+        if " ".join(text.lower().split()) not in outcomes:
+            shown.append(text)
+    return shown
+
+
+def build_report(
+    plan: Plan,
+    periods: list[ReportingPeriod],
+    *,
+    large_print: bool = False,
+    committee: str = DEFAULT_COMMITTEE,
+    meeting_date: date | None = None,
+    title: str | None = None,
+    author: str = "",
+    contact: str = "",
+) -> ReportContent:
+    """The content of ``plan``'s scrutiny report for ``periods`` (one quarter, or several).
+
+    Statuses are those of the latest period covered; updates are shown for every period
+    covered, by quarter and district. Texts the clerk would write (purpose, recommendation,
+    statutory background, implications) are default wording, listed in ``defaults_used``.
+    """
+    if not periods:
+        raise ValueError("Choose at least one reporting period.")
+    foreign = [p for p in periods if p.plan_id != plan.pk]
+    if foreign:
+        raise ValueError(f"{foreign[0].label} is not a period of {plan}.")
+    periods = sorted(periods, key=lambda p: (p.year, p.quarter))
+    latest = periods[-1]
+    partnership = plan.partnership
+    public = AnonymousUser()
+
+    updates = (
+        QuarterlyUpdate.objects.reported()
+        .filter(period__in=periods, is_restricted=False)
+        .select_related("period", "district")
+        .order_by("period__year", "period__quarter", "district__name", "pk")
+    )
+    actions = list(
+        Action.objects.in_plan(plan)
+        .filter(is_restricted=False)
+        .with_status(latest, public)
+        .select_related("objective__priority", "objective__theme")
+        .prefetch_related(
+            Prefetch(
+                "leads",
+                queryset=ActionLead.objects.select_related("organisation", "officer"),
+            ),
+            "measures",
+            Prefetch("updates", queryset=updates, to_attr="report_updates"),
+        )
+        .order_by("objective__priority__number", "objective__number", "number")
+    )
+
+    priorities: dict[int, PrioritySection] = {}
+    for priority in plan.priorities.prefetch_related("themes").order_by("number"):
+        priorities[priority.pk] = PrioritySection(
+            number=priority.number,
+            title=priority.title,
+            description=priority.description,
+            themes=[t.title for t in priority.themes.all()],
+        )
+    groups: dict[int, ObjectiveGroup] = {}
+    status_of: dict[int, dict[str | None, int]] = defaultdict(dict)
+    exceptions: list[tuple[PrioritySection, ActionRow]] = []
+    for action in actions:
+        objective = action.objective
+        section = priorities[objective.priority_id]
+        group = groups.get(objective.pk)
+        if group is None:
+            group = groups[objective.pk] = ObjectiveGroup(
+                reference=f"{section.number}.{objective.number}",
+                title=objective.title,
+                # Shown as "(statutory obligation)" unless the title says so already.
+                is_statutory=objective.is_statutory and "statutory" not in objective.title.lower(),
+                theme=objective.theme.title if objective.theme else "",
+            )
+            section.objectives.append(group)
+        status = action.current_status  # type: ignore[attr-defined]
+        row = ActionRow(
+            reference=f"{section.number}.{objective.number}.{action.number}",
+            description=action.description,
+            outcomes=action.outcomes,
+            measures=_measures(action),
+            leads=_leads_text(action),
+            timescale=action.timescale,
+            status=status,
+            updates=[
+                UpdateLine(
+                    period_label=u.period.label,
+                    district=u.district.name if u.district else "",
+                    progress=u.progress.strip(),
+                    status=""
+                    if u.status == UpdateStatus.NOT_GIVEN
+                    else UpdateStatus(u.status).label,
+                    risks=u.risks.strip(),
+                )
+                for u in action.report_updates  # type: ignore[attr-defined]
+            ],
+        )
+        group.actions.append(row)
+        counts = status_of[objective.priority_id]
+        counts[status] = counts.get(status, 0) + 1
+        if status in EXCEPTION_STATUSES:
+            exceptions.append((section, row))
+
+    summary = StatusCounts(dict(status_of))
+    shown = summary.statuses
+    for pk, section in priorities.items():
+        counts = status_of.get(pk, {})
+        section.counts = [counts.get(s, 0) for s in shown]
+        section.total = sum(counts.values())
+    sections = list(priorities.values())
+    # The chart is drawn as wide as the page; a narrower drawing for large print scales its
+    # 14-unit labels up to at least 16 pt on an A4 page.
+    chart = status_chart(
+        [(s.label, status_of.get(pk, {})) for pk, s in priorities.items()],
+        width=LARGE_PRINT_CHART_WIDTH if large_print else 640,
+    )
+
+    members = [
+        Member(m.organisation.name, m.is_responsible_authority)
+        for m in Membership.objects.filter(partnership=partnership).select_related("organisation")
+    ]
+    districts = [(d.name, d.description) for d in partnership.districts.order_by("name")]
+    funding_rows = Funding.objects.filter(partnership=partnership).select_related("recipient")
+    years = range(plan.first_year, plan.last_year + 1)
+    funding = [
+        FundingLine(
+            source=f.source,
+            year=f.financial_year_label,
+            amount=f.amount,
+            recipient=(f.recipient.short_name or f.recipient.name) if f.recipient else "",
+            purpose=f.purpose,
+            is_top_slice=f.is_top_slice,
+        )
+        for f in funding_rows
+        if f.plan_id == plan.pk or f.financial_year in years
+    ]
+    officers = Officer.objects.filter(
+        organisation__memberships__partnership=partnership
+    ).select_related("organisation")
+    contacts = [
+        Contact(o.name, o.job_title, o.organisation.name, o.phone, o.email)
+        for o in officers.exclude(email="").order_by("name")
+    ]
+    formats_contact = contact or (
+        " or ".join(x for x in (contacts[0].phone, contacts[0].email) if x) if contacts else ""
+    )
+
+    covered = " and ".join(p.label for p in periods)
+    return ReportContent(
+        plan=plan,
+        partnership_name=partnership.name,
+        periods=periods,
+        title=title or default_title(plan, periods),
+        committee=committee,
+        meeting_date=meeting_date,
+        author=author,
+        contact=contact,
+        large_print=large_print,
+        purpose=default_purpose(plan, covered),
+        recommendation=default_recommendation(plan),
+        background=DEFAULT_BACKGROUND,
+        implications=default_implications(plan),
+        members=members,
+        districts=districts,
+        priorities=sections,
+        statuses=[(s, status_label(s), FILLS[s]) for s in shown],
+        chart=chart,
+        exceptions=exceptions,
+        risks=list(Risk.objects.filter(partnership=partnership).order_by("number")),
+        funding=funding,
+        funding_total=sum((f.amount for f in funding), Decimal("0")),
+        contacts=contacts,
+        formats_contact=formats_contact,
+        defaults_used=["purpose", "recommendation", "background", "implications"],
+    )
