@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from csp.charts import FILLS, StatusChart, StatusCounts, status_chart, status_label
 from csp.models import (
     Action,
     ActionLead,
+    ActionStatus,
     Funding,
     Membership,
     Officer,
@@ -101,6 +102,51 @@ class PrioritySection:
 
 
 @dataclass
+class StatusChange:
+    """One action's status at the previous reporting period and at the report's latest."""
+
+    priority: PrioritySection
+    action: ActionRow
+    before: str | None  # UpdateStatus value, None: no update that period
+    after: str | None
+
+    @property
+    def before_label(self) -> str:
+        return status_label(self.before)
+
+    @property
+    def after_label(self) -> str:
+        return status_label(self.after)
+
+    @property
+    def text(self) -> str:
+        """In words, never only a colour: "On track → At risk"."""
+        return f"{self.before_label} \N{RIGHTWARDS ARROW} {self.after_label}"
+
+
+@dataclass
+class ChangesSinceLastReport:
+    """What changed between the previous reporting period of the plan and the latest covered.
+
+    ``previous`` is the plan's latest period before the earliest one the report covers (for a
+    one-quarter report, the quarter before it), None where the plan has none. Statuses are the
+    public ones, as everywhere in the report. "Newly" off track or at risk: not that status at
+    the previous period (so off track → at risk is newly at risk; off track twice is not new).
+    """
+
+    previous: ReportingPeriod | None
+    moved: list[StatusChange] = field(default_factory=list)  # every action whose status differs
+    completed: list[StatusChange] = field(default_factory=list)
+    newly_off_track: list[StatusChange] = field(default_factory=list)
+    newly_at_risk: list[StatusChange] = field(default_factory=list)
+    unchanged: int = 0  # actions with the same status at both periods
+
+    @property
+    def newly_red_or_amber(self) -> list[StatusChange]:
+        return self.newly_off_track + self.newly_at_risk
+
+
+@dataclass
 class Member:
     name: str
     is_responsible_authority: bool
@@ -146,6 +192,7 @@ class ReportContent:
     statuses: list[tuple[str | None, str, str]]  # (status, label, fill) in the chart's order
     chart: StatusChart
     exceptions: list[tuple[PrioritySection, ActionRow]]
+    changes: ChangesSinceLastReport
     risks: list[Risk]
     funding: list[FundingLine]
     funding_total: Decimal
@@ -252,6 +299,54 @@ def _measures(action: Action) -> list[str]:
     return shown
 
 
+def previous_period(plan: Plan, periods: list[ReportingPeriod]) -> ReportingPeriod | None:
+    """The plan's latest reporting period before the earliest of ``periods``, if any."""
+    first = min(periods, key=lambda p: (p.year, p.quarter))
+    return (
+        plan.periods.filter(Q(year__lt=first.year) | Q(year=first.year, quarter__lt=first.quarter))
+        .order_by("-year", "-quarter")
+        .first()
+    )
+
+
+def changes_since(
+    plan: Plan,
+    previous: ReportingPeriod | None,
+    latest: ReportingPeriod,
+    rows: list[tuple[PrioritySection, ActionRow, int]],
+) -> ChangesSinceLastReport:
+    """Compare each row's action (section, row, action id) at ``previous`` and ``latest``.
+
+    One query reads the stored public statuses (``ActionStatus``) of both quarters for the whole
+    plan, whatever its size.
+    """
+    changes = ChangesSinceLastReport(previous=previous)
+    if previous is None:
+        return changes
+    before_key, after_key = previous.financial_quarter.key, latest.financial_quarter.key
+    statuses: dict[tuple[int, int], str | None] = {
+        (action_id, key): status or None  # "": no update the public may see that quarter
+        for action_id, key, status in ActionStatus.objects.filter(
+            action__objective__priority__plan=plan, quarter_key__in=(before_key, after_key)
+        ).values_list("action_id", "quarter_key", "public_status")
+    }
+    for section, row, action_id in rows:
+        before = statuses.get((action_id, before_key))
+        after = statuses.get((action_id, after_key))
+        if before == after:
+            changes.unchanged += 1
+            continue
+        change = StatusChange(priority=section, action=row, before=before, after=after)
+        changes.moved.append(change)
+        if after == UpdateStatus.COMPLETE:
+            changes.completed.append(change)
+        elif after == UpdateStatus.OFF_TRACK:
+            changes.newly_off_track.append(change)
+        elif after == UpdateStatus.AT_RISK:
+            changes.newly_at_risk.append(change)
+    return changes
+
+
 def build_report(
     plan: Plan,
     periods: list[ReportingPeriod],
@@ -312,6 +407,7 @@ def build_report(
     groups: dict[int, ObjectiveGroup] = {}
     status_of: dict[int, dict[str | None, int]] = defaultdict(dict)
     exceptions: list[tuple[PrioritySection, ActionRow]] = []
+    reported: list[tuple[PrioritySection, ActionRow, int]] = []
     for action in actions:
         objective = action.objective
         section = priorities[objective.priority_id]
@@ -348,6 +444,7 @@ def build_report(
             ],
         )
         group.actions.append(row)
+        reported.append((section, row, action.pk))
         counts = status_of[objective.priority_id]
         counts[status] = counts.get(status, 0) + 1
         if status in EXCEPTION_STATUSES:
@@ -366,6 +463,8 @@ def build_report(
         [(s.label, status_of.get(pk, {})) for pk, s in priorities.items()],
         width=LARGE_PRINT_CHART_WIDTH if large_print else 640,
     )
+
+    changes = changes_since(plan, previous_period(plan, periods), latest, reported)
 
     members = [
         Member(m.organisation.name, m.is_responsible_authority)
@@ -418,6 +517,7 @@ def build_report(
         statuses=[(s, status_label(s), FILLS[s]) for s in shown],
         chart=chart,
         exceptions=exceptions,
+        changes=changes,
         risks=list(Risk.objects.filter(partnership=partnership).order_by("number")),
         funding=funding,
         funding_total=sum((f.amount for f in funding), Decimal("0")),
