@@ -38,6 +38,7 @@ from csp.models import (
     Theme,
 )
 from csp.models.plans import describe_refresh
+from csp.models.reports import ScrutinyReport
 
 admin.site.site_header = "CSP Tracker administration"
 admin.site.site_title = "CSP Tracker"
@@ -337,3 +338,31 @@ class PartnershipRoleAdmin(admin.ModelAdmin):
     list_filter = ["partnership", "role"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(ScrutinyReport)
+class ScrutinyReportAdmin(admin.ModelAdmin):
+    """Drafts can be edited; an issued report is a record, shown but never changed or deleted."""
+
+    list_display = ["__str__", "partnership", "plan", "state", "meeting_date", "issued_at", "size"]
+    list_filter = ["state", "partnership"]
+    search_fields = ["title", "plan__title", "committee", "sha256"]
+    list_select_related = ["partnership", "plan"]
+    filter_horizontal = ["periods"]
+    readonly_fields = ["sha256", "size", "issued_at", "issued_by"]
+    exclude = ["pdf"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ScrutinyReport | None = None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.is_issued:
+            return [f.name for f in ScrutinyReport._meta.fields if f.name != "pdf"] + ["periods"]
+        return [*self.readonly_fields, "state"]
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ScrutinyReport | None = None
+    ) -> bool:
+        if obj is not None and obj.is_issued:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ScrutinyReport]:
+        return super().get_queryset(request).defer("pdf")

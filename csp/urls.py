@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from csp.views import actions, agencies, imports, plan_files, plans
+from csp.views import actions, agencies, imports, plan_files, plans, reports
 
 urlpatterns = [
     path("", plans.home, name="home"),
@@ -20,6 +20,10 @@ urlpatterns = [
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
     path("agencies/", agencies.agency_list, name="agency-list"),
     path("agencies/<slug:slug>/", agencies.agency_detail, name="agency-detail"),
+    path("reports/", reports.report_list, name="report-list"),
+    path("reports/new/", reports.report_new, name="report-new"),
+    path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
+    path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
     path("accounts/sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -15,6 +15,7 @@ from csp.models import (
     PrioritySummary,
     Risk,
     Role,
+    ScrutinyReport,
     StatutoryStrand,
     Theme,
     UpdateStatus,
@@ -67,6 +68,10 @@ def plan_with_update():
     PartnershipRole.objects.create(
         user=User.objects.create_user("viewer"), partnership=partnership, role=Role.VIEWER
     )
+    report = ScrutinyReport.objects.create(
+        partnership=partnership, plan=action.plan, title="Annual scrutiny 2016/17"
+    )
+    report.periods.set([period])
     return action
 
 

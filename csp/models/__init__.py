@@ -27,6 +27,11 @@ from csp.models.plans import (
     StrategicObjective,
     Theme,
 )
+from csp.models.reports import (
+    IssuedReportChanged,
+    ReportState,
+    ScrutinyReport,
+)
 from csp.models.updates import (
     STATUS_SEVERITY,
     ActionStatus,
@@ -48,6 +53,7 @@ __all__ = [
     "District",
     "Funding",
     "Impact",
+    "IssuedReportChanged",
     "Likelihood",
     "Measure",
     "MeasureFigure",
@@ -64,9 +70,11 @@ __all__ = [
     "Priority",
     "PrioritySummary",
     "QuarterlyUpdate",
+    "ReportState",
     "ReportingPeriod",
     "Risk",
     "Role",
+    "ScrutinyReport",
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",

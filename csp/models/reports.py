@@ -1,0 +1,228 @@
+"""Scrutiny reports: a draft the clerk builds, then an issued PDF kept byte for byte.
+
+Issuing renders the report once and stores the PDF's exact bytes with their SHA-256. From then
+on the report is a record of what went before the committee: downloading it returns those bytes
+whatever has changed in the plan since, and neither ``save`` nor a queryset ``update`` may change
+them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from csp.models.updates import PeriodStatus, ReportingPeriod
+
+DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)"
+
+
+class ReportState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ISSUED = "issued", "Issued"
+
+
+# Everything an issued report is: none of it may change once it has been issued.
+FROZEN_FIELDS = (
+    "partnership_id",
+    "plan_id",
+    "committee",
+    "meeting_date",
+    "title",
+    "author",
+    "contact",
+    "large_print",
+    "state",
+    "pdf",
+    "sha256",
+    "issued_at",
+    "issued_by_id",
+    "size",
+)
+
+
+class IssuedReportChanged(ValueError):
+    """Raised on an attempt to change an issued report."""
+
+
+class ScrutinyReportQuerySet(models.QuerySet["ScrutinyReport"]):
+    def update(self, **kwargs: Any) -> int:
+        frozen = {f.removesuffix("_id") for f in FROZEN_FIELDS} | set(FROZEN_FIELDS)
+        if frozen & set(kwargs) and self.filter(state=ReportState.ISSUED).exists():
+            raise IssuedReportChanged("An issued report cannot be changed.")
+        return super().update(**kwargs)
+
+    def issued(self) -> ScrutinyReportQuerySet:
+        return self.filter(state=ReportState.ISSUED)
+
+    def drafts(self) -> ScrutinyReportQuerySet:
+        return self.filter(state=ReportState.DRAFT)
+
+
+class ScrutinyReport(models.Model):
+    """A report to the crime and disorder committee on a plan's progress over some periods."""
+
+    partnership = models.ForeignKey(
+        "Partnership", on_delete=models.PROTECT, related_name="scrutiny_reports"
+    )
+    plan = models.ForeignKey("Plan", on_delete=models.PROTECT, related_name="scrutiny_reports")
+    periods = models.ManyToManyField(
+        ReportingPeriod, related_name="scrutiny_reports", help_text="The quarters it covers."
+    )
+    committee = models.CharField(max_length=300, default=DEFAULT_COMMITTEE)
+    meeting_date = models.DateField(null=True, blank=True)
+    title = models.CharField(
+        max_length=300, blank=True, help_text="Leave blank for the standard title."
+    )
+    author = models.CharField(max_length=200, blank=True)
+    contact = models.CharField(max_length=300, blank=True)
+    large_print = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=ReportState, default=ReportState.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Once issued: the PDF exactly as it went out, and who issued it when.
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True, editable=False)
+    size = models.PositiveIntegerField("size in bytes", null=True, blank=True, editable=False)
+    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = ScrutinyReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=list(ReportState.values)), name="scrutiny_report_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(state=ReportState.DRAFT)
+                | (
+                    Q(issued_at__isnull=False, pdf__isnull=False, size__isnull=False)
+                    & ~Q(sha256="")
+                ),
+                name="issued_report_has_its_pdf",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_title} ({self.get_state_display().lower()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            stored = (
+                type(self)
+                .objects.filter(pk=self.pk, state=ReportState.ISSUED)
+                .values(*FROZEN_FIELDS)
+                .first()
+            )
+            if stored is not None:
+                changed = [
+                    f for f in FROZEN_FIELDS if _value(getattr(self, f)) != _value(stored[f])
+                ]
+                if changed:
+                    raise IssuedReportChanged(
+                        f"An issued report cannot be changed ({', '.join(changed)})."
+                    )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("report-detail", args=[self.pk])
+
+    @property
+    def is_issued(self) -> bool:
+        return self.state == ReportState.ISSUED
+
+    @property
+    def display_title(self) -> str:
+        return self.title or f"Community safety scrutiny report: {self.plan.title}"
+
+    @property
+    def periods_label(self) -> str:
+        return ", ".join(p.label for p in self.periods.all()) or "no periods chosen"
+
+    @property
+    def filename(self) -> str:
+        periods = sorted(self.periods.all(), key=lambda p: (p.year, p.quarter))
+        span = ""
+        if periods:
+            first, last = periods[0].slug, periods[-1].slug
+            span = first if first == last else f"{first}-to-{last}"
+        suffix = "-large-print" if self.large_print else ""
+        state = "" if self.is_issued else "-draft"
+        span = span or "no-periods"
+        return f"scrutiny-report-{self.plan.slug}-{span}{suffix}{state}.pdf"
+
+    def pdf_bytes(self) -> bytes:
+        """The issued PDF's bytes (PostgreSQL hands a BinaryField back as a memoryview)."""
+        if self.pdf is None:
+            raise ValueError("This report has not been issued.")
+        return bytes(self.pdf)
+
+    def render(self) -> bytes:
+        """A fresh PDF of this report from the plan as it is now (a draft's preview)."""
+        from csp.reports.context import build_report  # the reports import the models
+        from csp.reports.render import render_pdf
+
+        content = build_report(
+            self.plan,
+            list(self.periods.all()),
+            large_print=self.large_print,
+            committee=self.committee,
+            meeting_date=self.meeting_date,
+            title=self.title or None,
+            author=self.author,
+            contact=self.contact,
+        )
+        return render_pdf(content)
+
+    def issue(self, user: Any) -> None:
+        """Render this draft once and keep the PDF for good; lock the periods it covers.
+
+        Stores the bytes with their SHA-256 and size, who issued it and when, and marks the
+        periods covered as reported, all in one transaction. A report is issued only once:
+        ``ValueError`` if it already is (or has no periods).
+        """
+        if self.is_issued:
+            raise ValueError("This report has already been issued.")
+        with transaction.atomic():
+            stored = type(self).objects.select_for_update().get(pk=self.pk)
+            if stored.is_issued:
+                raise ValueError("This report has already been issued.")
+            periods = list(self.periods.all())
+            if not periods:
+                raise ValueError("Choose at least one reporting period before issuing.")
+            data = self.render()
+            self.pdf = data
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            self.size = len(data)
+            self.issued_at = timezone.now()
+            self.issued_by = user
+            self.state = ReportState.ISSUED
+            self.save()
+            ReportingPeriod.objects.filter(pk__in=[p.pk for p in periods]).update(
+                status=PeriodStatus.REPORTED
+            )
+
+
+def _value(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview | bytearray) else value

@@ -1,0 +1,276 @@
+"""Scrutiny reports on the web: the list, the builder, a draft's page and issuing, the PDF.
+
+Coordinators and committee clerks build and issue reports. Everyone who can see a partnership
+sees its issued reports and may download them: an issued report's PDF is returned exactly as it
+was stored when it was issued, whatever has changed in the plan since.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from csp import access
+from csp.models import (
+    Partnership,
+    PartnershipRole,
+    Plan,
+    ReportingPeriod,
+    ScrutinyReport,
+)
+from csp.models.reports import DEFAULT_COMMITTEE
+from csp.views.common import visible_or_404
+
+REPORT_MAKERS = ("coordinator", "clerk")
+
+
+def report_partnership_ids(user: access.AnyUser) -> QuerySet[Partnership] | None:
+    """The partnerships whose reports ``user`` may build and issue; ``None``: all (superuser)."""
+    if user.is_superuser:
+        return None
+    if not user.is_authenticated:
+        return Partnership.objects.none()
+    return Partnership.objects.filter(
+        pk__in=PartnershipRole.objects.filter(user_id=user.pk, role__in=REPORT_MAKERS).values(
+            "partnership_id"
+        )
+    )
+
+
+def makes_reports(user: access.AnyUser, partnership_id: int) -> bool:
+    """May ``user`` build and issue this partnership's reports: coordinators, clerks, superusers."""
+    if user.is_superuser:
+        return True
+    if not user.is_authenticated:
+        return False
+    return PartnershipRole.objects.filter(
+        user_id=user.pk, partnership_id=partnership_id, role__in=REPORT_MAKERS
+    ).exists()
+
+
+def _refuse(request: HttpRequest, why: str) -> None:
+    if not request.user.is_authenticated:
+        raise access.SignInRequired
+    raise PermissionDenied(why)
+
+
+def _plans_for(user: access.AnyUser) -> QuerySet[Plan]:
+    plans = Plan.objects.select_related("partnership").order_by(
+        "partnership__name", "-first_year", "title"
+    )
+    partnerships = report_partnership_ids(user)
+    return plans if partnerships is None else plans.filter(partnership__in=partnerships)
+
+
+def _with_details(report_set: QuerySet[ScrutinyReport]) -> QuerySet[ScrutinyReport]:
+    return report_set.select_related(
+        "plan", "partnership", "issued_by", "created_by"
+    ).prefetch_related(Prefetch("periods", ReportingPeriod.objects.order_by("year", "quarter")))
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+def report_list(request: HttpRequest) -> HttpResponse:
+    visible = Partnership.objects.visible_to(request.user)
+    issued = _with_details(
+        ScrutinyReport.objects.issued().filter(partnership__in=visible).defer("pdf")
+    ).order_by("-issued_at", "-pk")
+    drafts = (
+        _with_details(
+            ScrutinyReport.objects.drafts().filter(created_by_id=request.user.pk).defer("pdf")
+        )
+        if request.user.is_authenticated
+        else ScrutinyReport.objects.none()
+    )
+    member_of = (
+        set(access.member_partnership_ids(request.user).values_list("partnership_id", flat=True))
+        if request.user.is_authenticated
+        else set()
+    )
+    partnerships = report_partnership_ids(request.user)
+    can_make = partnerships is None or partnerships.exists()
+    return render(
+        request,
+        "reports_web/list.html",
+        {
+            "issued": issued,
+            "drafts": drafts,
+            "member_of": member_of,
+            "can_make": can_make,
+            "everyone": request.user.is_superuser,
+        },
+    )
+
+
+# -- the builder ----------------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    periods = forms.MultipleChoiceField(
+        label="Periods covered",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one period for the report to cover."},
+    )
+    committee = forms.CharField(label="Committee", max_length=300, initial=DEFAULT_COMMITTEE)
+    meeting_day = forms.IntegerField(required=False, min_value=1, max_value=31)
+    meeting_month = forms.IntegerField(required=False, min_value=1, max_value=12)
+    meeting_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    title = forms.CharField(label="Title", max_length=300, required=False)
+    author = forms.CharField(label="Author", max_length=200, required=False)
+    contact = forms.CharField(label="Contact", max_length=300, required=False)
+    large_print = forms.BooleanField(label="Large print", required=False)
+
+    def __init__(self, *args, plan: Plan, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.period_objects = {str(p.pk): p for p in plan.periods.order_by("year", "quarter")}
+        self.fields["periods"].choices = [
+            (pk, period.label) for pk, period in self.period_objects.items()
+        ]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        parts = [data.get(f"meeting_{part}") for part in ("day", "month", "year")]
+        data["meeting_date"] = None
+        raw = [self.data.get(f"meeting_{part}", "").strip() for part in ("day", "month", "year")]
+        if any(raw):
+            if None in parts:
+                self.add_error(
+                    "meeting_day", "Enter the meeting date as a day, month and year, or leave it."
+                )
+            else:
+                day, month, year = parts
+                try:
+                    data["meeting_date"] = datetime.date(year, month, day)
+                except ValueError:
+                    self.add_error("meeting_day", "The meeting date must be a real date.")
+        return data
+
+    @property
+    def chosen_periods(self) -> list[ReportingPeriod]:
+        return [self.period_objects[pk] for pk in self.cleaned_data["periods"]]
+
+    def period_rows(self) -> list[tuple[ReportingPeriod, bool]]:
+        chosen = set(self["periods"].value() or [])
+        return [(p, str(pk) in chosen) for pk, p in self.period_objects.items()]
+
+
+def report_new(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        raise access.SignInRequired
+    partnerships = report_partnership_ids(request.user)
+    if partnerships is not None and not partnerships.exists():
+        raise PermissionDenied("Only coordinators and committee clerks can build reports.")
+    plans = list(_plans_for(request.user))
+    slug = request.POST.get("plan") or request.GET.get("plan")
+    plan = next((p for p in plans if p.slug == slug), None)
+    if not slug and len(plans) == 1:
+        plan = plans[0]
+    if plan is None:
+        return render(
+            request,
+            "reports_web/choose_plan.html",
+            {"plans": plans, "error": bool(slug)},
+        )
+    form = ReportForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        report = ScrutinyReport.objects.create(
+            partnership_id=plan.partnership_id,
+            plan=plan,
+            committee=data["committee"],
+            meeting_date=data["meeting_date"],
+            title=data["title"],
+            author=data["author"],
+            contact=data["contact"],
+            large_print=data["large_print"],
+            created_by=request.user,
+        )
+        report.periods.set(form.chosen_periods)
+        messages.success(request, "Draft report saved. Check it, then issue it.")
+        return redirect(report)
+    return render(
+        request,
+        "reports_web/new.html",
+        {
+            "plan": plan,
+            "form": form,
+            "several_plans": len(plans) > 1,
+            "partnership": plan.partnership,
+        },
+    )
+
+
+# -- one report -----------------------------------------------------------------------------
+
+
+def _visible_report(request: HttpRequest, pk: int) -> ScrutinyReport:
+    """The report, if this visitor may see it: issued ones to all who see the partnership,
+    drafts to the partnership's coordinators and clerks only."""
+    everything = ScrutinyReport.objects.select_related("plan", "partnership", "issued_by")
+    visible = everything.filter(partnership__in=Partnership.objects.visible_to(request.user))
+    report = visible_or_404(request, visible.defer("pdf"), everything.defer("pdf"), pk=pk)
+    if not report.is_issued and not makes_reports(request.user, report.partnership_id):
+        _refuse(request, "Only coordinators and committee clerks can see draft reports.")
+    return report
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _visible_report(request, pk)
+    may_issue = makes_reports(request.user, report.partnership_id)
+    if request.method == "POST":
+        if not may_issue:
+            _refuse(request, "Only coordinators and committee clerks can issue reports.")
+        try:
+            report.issue(request.user)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"Report issued. {report.periods_label} "
+                f"{'is' if report.periods.count() == 1 else 'are'} now reported and locked.",
+            )
+        return redirect(report)
+    periods = list(report.periods.order_by("year", "quarter"))
+    return render(
+        request,
+        "reports_web/detail.html",
+        {
+            "report": report,
+            "periods": periods,
+            "may_issue": may_issue,
+            "partnership": report.partnership,
+            "member": access.sees_restricted(request.user, report.partnership_id),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _visible_report(request, pk)
+    if not report.is_issued:
+        response = HttpResponse(report.render(), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{report.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    etag = f'"{report.sha256}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        data = ScrutinyReport.objects.filter(pk=report.pk).values_list("pdf", flat=True).get()
+        response = HttpResponse(bytes(data), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+        response["Content-Length"] = str(report.size)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private"
+    return response
