@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from csp.views import actions, agencies, imports, plan_files, plans, reports
+from csp.views import actions, agencies, agency_report, imports, plan_files, plans, reports
 
 urlpatterns = [
     path("", plans.home, name="home"),
@@ -20,10 +20,16 @@ urlpatterns = [
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
     path("agencies/", agencies.agency_list, name="agency-list"),
     path("agencies/<slug:slug>/", agencies.agency_detail, name="agency-detail"),
+    path(
+        "agencies/<slug:slug>/report.pdf",
+        agency_report.agency_report_pdf,
+        name="agency-report",
+    ),
     path("reports/", reports.report_list, name="report-list"),
     path("reports/new/", reports.report_new, name="report-new"),
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
     path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
+    path("reports/<int:pk>/preview/", reports.report_preview, name="report-preview"),
     path("accounts/sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(

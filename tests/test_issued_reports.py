@@ -363,3 +363,21 @@ def test_the_admin_shows_reports_and_never_changes_an_issued_one(admin_client, c
     delete = reverse("admin:csp_scrutinyreport_delete", args=[issued.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert ScrutinyReport.objects.get(pk=issued.pk).pdf_bytes() == FAKE_PDF
+
+
+def test_a_draft_reads_as_html_with_only_its_own_stylesheet_allowed(client, cast):
+    from csp.models import ScrutinyReport
+
+    client.force_login(cast.alice)
+    report = ScrutinyReport.objects.create(partnership=cast.castle, plan=cast.plan, title="Annual")
+    report.periods.set([cast.q1])
+    response = client.get(f"/reports/{report.pk}/preview/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Strategic Objective" in html
+    assert "Evening patrols in the town centre" in html
+    policy = response["Content-Security-Policy"]
+    assert "style-src 'self' 'sha256-" in policy
+    assert "unsafe-inline" not in policy
+    client.force_login(cast.charlie)
+    assert client.get(f"/reports/{report.pk}/preview/").status_code == 404

@@ -178,12 +178,11 @@ class ScrutinyReport(models.Model):
             raise ValueError("This report has not been issued.")
         return bytes(self.pdf)
 
-    def render(self) -> bytes:
-        """A fresh PDF of this report from the plan as it is now (a draft's preview)."""
+    def content(self) -> Any:
+        """What the report says, from the plan as it is now (a ``ReportContent``)."""
         from csp.reports.context import build_report  # the reports import the models
-        from csp.reports.render import render_pdf
 
-        content = build_report(
+        return build_report(
             self.plan,
             list(self.periods.all()),
             large_print=self.large_print,
@@ -193,7 +192,18 @@ class ScrutinyReport(models.Model):
             author=self.author,
             contact=self.contact,
         )
-        return render_pdf(content)
+
+    def render(self) -> bytes:
+        """A fresh PDF of this report from the plan as it is now (a draft's preview)."""
+        from csp.reports.render import render_pdf
+
+        return render_pdf(self.content())
+
+    def render_html(self) -> str:
+        """The same report as HTML, the document the PDF is made from, to read on screen."""
+        from csp.reports.render import render_html
+
+        return render_html(self.content())
 
     def issue(self, user: Any) -> None:
         """Render this draft once and keep the PDF for good; lock the periods it covers.

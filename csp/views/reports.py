@@ -7,9 +7,13 @@ was stored when it was issued, whatever has changed in the plan since.
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
@@ -253,6 +257,25 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member": access.sees_restricted(request.user, report.partnership_id),
         },
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The draft as HTML: the very document its PDF is made from, readable on screen."""
+    report = _visible_report(request, pk)
+    html = report.render_html()
+    response = HttpResponse(html)
+    # The print stylesheet is inline in the document (WeasyPrint reads it so): allow exactly
+    # that stylesheet by its hash, and nothing else inline.
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+        for css in re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+    )
+    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+        "style-src 'self'", f"style-src 'self' {hashes}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])
