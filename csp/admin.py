@@ -87,6 +87,36 @@ class PartnershipAdmin(admin.ModelAdmin):
     list_filter = ["is_public", "reports_by_priority_summary"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [DistrictInline, MembershipInline, RiskInline, FundingInline, PartnershipRoleInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "short_name",
+                    "area_description",
+                    "is_public",
+                    "reports_by_priority_summary",
+                ]
+            },
+        ),
+        (
+            "Scrutiny report wording",
+            {
+                "classes": ["collapse"],
+                "description": "The partnership's own wording for its scrutiny reports. Leave a "
+                "text blank for the standard wording. In the purpose, {periods} stands for the "
+                "periods a report covers.",
+                "fields": [
+                    "report_purpose",
+                    "report_recommendation",
+                    "report_statutory_background",
+                    "report_implications",
+                ],
+            },
+        ),
+    ]
 
 
 class OfficerInline(admin.TabularInline):

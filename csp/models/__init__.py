@@ -29,6 +29,7 @@ from csp.models.plans import (
 )
 from csp.models.reports import (
     IssuedReportChanged,
+    ReportSection,
     ReportState,
     ScrutinyReport,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "Priority",
     "PrioritySummary",
     "QuarterlyUpdate",
+    "ReportSection",
     "ReportState",
     "ReportingPeriod",
     "Risk",

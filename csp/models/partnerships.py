@@ -39,6 +39,26 @@ class Partnership(models.Model):
     organisations = models.ManyToManyField(
         "Organisation", through="Membership", related_name="partnerships", blank=True
     )
+    # The partnership's own wording for its scrutiny reports; blank: the built-in wording.
+    report_purpose = models.TextField(
+        "purpose of the report",
+        blank=True,
+        help_text="Paragraphs separated by a blank line. Leave blank for the standard wording.",
+    )
+    report_recommendation = models.TextField(
+        "recommendation", blank=True, help_text="Leave blank for the standard wording."
+    )
+    report_statutory_background = models.TextField(
+        "statutory background",
+        blank=True,
+        help_text="Paragraphs separated by a blank line. Leave blank for the standard wording.",
+    )
+    report_implications = models.TextField(
+        "implications",
+        blank=True,
+        help_text="Paragraphs separated by a blank line, each starting with its heading, e.g. "
+        '"Financial: …". Leave blank for the standard wording.',
+    )
 
     objects = PartnershipQuerySet.as_manager()
 

@@ -19,6 +19,29 @@ from django.utils import timezone
 
 from csp.models.updates import PeriodStatus, ReportingPeriod
 
+
+class ReportSection(models.TextChoices):
+    """The sections a clerk may leave out, in the report's order.
+
+    The cover, contents, purpose and recommendation, and contacts are always included.
+    """
+
+    STATUTORY_BACKGROUND = "statutory_background", "Statutory background"
+    PARTNERSHIP = "partnership", "The partnership"
+    PRIORITIES = "priorities", "Priorities and how they were agreed"
+    AT_A_GLANCE = "at_a_glance", "Progress at a glance"
+    CHANGES = "changes", "What changed since the last report"
+    EXCEPTIONS = "exceptions", "Exceptions: actions off track or at risk"
+    ACTION_PLAN = "action_plan", "Progress on the action plan"
+    RISKS = "risks", "Risk register"
+    FUNDING = "funding", "Resources"
+    IMPLICATIONS = "implications", "Implications"
+
+
+def all_sections() -> list[str]:
+    return list(ReportSection.values)
+
+
 DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)"
 
 
@@ -37,6 +60,10 @@ FROZEN_FIELDS = (
     "author",
     "contact",
     "large_print",
+    "purpose",
+    "recommendation",
+    "implications",
+    "sections",
     "state",
     "pdf",
     "sha256",
@@ -82,6 +109,20 @@ class ScrutinyReport(models.Model):
     author = models.CharField(max_length=200, blank=True)
     contact = models.CharField(max_length=300, blank=True)
     large_print = models.BooleanField(default=False)
+    purpose = models.TextField(
+        blank=True, help_text="Blank: the partnership's wording, else the standard wording."
+    )
+    recommendation = models.TextField(
+        blank=True, help_text="Blank: the partnership's wording, else the standard wording."
+    )
+    implications = models.TextField(
+        blank=True, help_text="Blank: the partnership's wording, else the standard wording."
+    )
+    sections = models.JSONField(
+        default=all_sections,
+        blank=True,
+        help_text="The optional sections to include (keys of ReportSection).",
+    )
     state = models.CharField(max_length=10, choices=ReportState, default=ReportState.DRAFT)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -191,7 +232,17 @@ class ScrutinyReport(models.Model):
             title=self.title or None,
             author=self.author,
             contact=self.contact,
+            purpose=self.purpose or None,
+            recommendation=self.recommendation or None,
+            implications=self.implications or None,
+            sections=self.sections,
         )
+
+    @property
+    def section_labels(self) -> list[str]:
+        """The optional sections chosen, by name, in the report's order."""
+        chosen = set(self.sections or [])
+        return [s.label for s in ReportSection if s.value in chosen]
 
     def render(self) -> bytes:
         """A fresh PDF of this report from the plan as it is now (a draft's preview)."""

@@ -8,6 +8,7 @@ so it leaves out actions and updates marked restricted, and statuses are worked 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from csp.models import (
     Plan,
     QuarterlyUpdate,
     ReportingPeriod,
+    ReportSection,
     Risk,
     UpdateStatus,
 )
@@ -36,6 +38,15 @@ DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and D
 # Statuses that make an action an exception: reported to the committee with its risks.
 EXCEPTION_STATUSES = (UpdateStatus.OFF_TRACK, UpdateStatus.AT_RISK)
 LARGE_PRINT_CHART_WIDTH = 400
+
+# Written in a purpose (the built-in, a partnership's or a report's own), replaced by the periods
+# the report covers: "2016/17 Q1", "2016/17 Q1 to 2016/17 Q4".
+PERIODS_PLACEHOLDER = "{periods}"
+
+# Every heading of the report in order: the sections always included, and the optional ones
+# (``ReportSection``) a clerk may leave out. Headings are numbered in this order, without gaps.
+ALWAYS_INCLUDED = ("purpose", "contacts")
+SECTION_ORDER = ("purpose", *ReportSection.values, "contacts")
 
 
 @dataclass
@@ -199,6 +210,12 @@ class ReportContent:
     contacts: list[Contact]
     formats_contact: str
     defaults_used: list[str]  # which sections carry default wording, for the clerk to replace
+    sections: list[str] = field(default_factory=lambda: list(SECTION_ORDER))  # those included
+    numbers: dict[str, int] = field(default_factory=dict)  # each included section's number
+
+    def __post_init__(self) -> None:
+        if not self.numbers:
+            self.numbers = {key: n for n, key in enumerate(self.sections, start=1)}
 
     @property
     def periods_label(self) -> str:
@@ -223,13 +240,20 @@ def default_title(plan: Plan, periods: list[ReportingPeriod]) -> str:
     return f"{plan.partnership.name}: progress on the {plan.title}, {covered}"
 
 
-def default_purpose(plan: Plan, periods_label: str) -> list[str]:
-    return [
+def default_purpose_text(plan: Plan) -> str:
+    """The built-in purpose, its paragraphs separated by a blank line; ``{periods}`` stands for
+    the periods the report covers."""
+    return (
         f"This report updates the Committee on the priorities and joint work of the "
-        f"{plan.partnership.name}, and on progress against its {plan.title} in {periods_label}.",
+        f"{plan.partnership.name}, and on progress against its {plan.title} in "
+        f"{PERIODS_PLACEHOLDER}.\n\n"
         "It is put before the Committee in its role as the crime and disorder committee, which "
-        "must review or scrutinise the work of the partnership at least once a year.",
-    ]
+        "must review or scrutinise the work of the partnership at least once a year."
+    )
+
+
+def default_purpose(plan: Plan, periods_label: str) -> list[str]:
+    return paragraphs(default_purpose_text(plan).replace(PERIODS_PLACEHOLDER, periods_label))
 
 
 def default_recommendation(plan: Plan) -> str:
@@ -252,6 +276,10 @@ DEFAULT_BACKGROUND = [
     "meet for that purpose at least once in every twelve months, and set out how partners "
     "provide information to it and attend its meetings.",
 ]
+
+
+def default_background_text() -> str:
+    return "\n\n".join(DEFAULT_BACKGROUND)
 
 
 def default_implications(plan: Plan) -> list[tuple[str, str]]:
@@ -280,6 +308,106 @@ def default_implications(plan: Plan) -> list[tuple[str, str]]:
             "considers the equality impact of its own actions.",
         ),
     ]
+
+
+def implications_text(implications: list[tuple[str, str]]) -> str:
+    """Implications as one text: "Financial: …" paragraphs separated by a blank line."""
+    return "\n\n".join(f"{h}: {t}" if h else t for h, t in implications)
+
+
+def paragraphs(text: str) -> list[str]:
+    """A text's paragraphs: separated by blank lines, each folded onto one line."""
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+_HEADING = re.compile(r"^([^:.\n]{1,40}):\s+(.+)$", re.DOTALL)
+
+
+def parse_implications(text: str) -> list[tuple[str, str]]:
+    """ "Financial: …" paragraphs into (heading, text); a paragraph without a heading: ("", …).
+
+    The heading is shown as "<heading> implications", so a heading written "Financial
+    implications" is not doubled.
+    """
+    parsed = []
+    for paragraph in paragraphs(text):
+        match = _HEADING.match(paragraph)
+        if match:
+            heading = re.sub(r"\s+implications$", "", match[1].strip(), flags=re.IGNORECASE)
+            parsed.append((heading, match[2].strip()))
+        else:
+            parsed.append(("", paragraph))
+    return parsed
+
+
+@dataclass
+class ReportTexts:
+    """The wording a report would use for its texts, as one editable text each."""
+
+    purpose: str
+    recommendation: str
+    statutory_background: str
+    implications: str
+    defaults_used: list[str]
+
+
+def report_texts(
+    plan: Plan,
+    *,
+    purpose: str | None = None,
+    recommendation: str | None = None,
+    statutory_background: str | None = None,
+    implications: str | None = None,
+) -> ReportTexts:
+    """Each text: the one given (blank or None: not given), else the partnership's own wording,
+    else the built-in wording. ``defaults_used`` names those that are built-in wording.
+
+    The purpose may say ``{periods}`` for the periods covered (the built-in one does).
+    """
+    partnership = plan.partnership
+    used: list[str] = []
+
+    def pick(key: str, given: str | None, own: str, built_in: str) -> str:
+        for text in (given, own):
+            if text and text.strip():
+                return text.strip()
+        used.append(key)
+        return built_in
+
+    return ReportTexts(
+        purpose=pick("purpose", purpose, partnership.report_purpose, default_purpose_text(plan)),
+        recommendation=pick(
+            "recommendation",
+            recommendation,
+            partnership.report_recommendation,
+            default_recommendation(plan),
+        ),
+        statutory_background=pick(
+            "background",
+            statutory_background,
+            partnership.report_statutory_background,
+            default_background_text(),
+        ),
+        implications=pick(
+            "implications",
+            implications,
+            partnership.report_implications,
+            implications_text(default_implications(plan)),
+        ),
+        defaults_used=used,
+    )
+
+
+def chosen_sections(sections: list[str] | None) -> list[str]:
+    """The report's headings in order: those always included and the optional ones chosen
+    (None: all). ``ValueError`` for a key that is not a section."""
+    if sections is None:
+        return list(SECTION_ORDER)
+    unknown = set(sections) - set(ReportSection.values)
+    if unknown:
+        raise ValueError(f"Unknown report section: {', '.join(sorted(unknown))}.")
+    return [key for key in SECTION_ORDER if key in ALWAYS_INCLUDED or key in sections]
 
 
 def _leads_text(action: Action) -> str:
@@ -357,13 +485,21 @@ def build_report(
     title: str | None = None,
     author: str = "",
     contact: str = "",
+    purpose: str | None = None,
+    recommendation: str | None = None,
+    statutory_background: str | None = None,
+    implications: str | None = None,
+    sections: list[str] | None = None,
 ) -> ReportContent:
     """The content of ``plan``'s scrutiny report for ``periods`` (one quarter, or several).
 
     Statuses are those of the latest period covered; updates are shown for every period
-    covered, by quarter and district. Texts the clerk would write (purpose, recommendation,
-    statutory background, implications) are default wording, listed in ``defaults_used``.
+    covered, by quarter and district. Texts the clerk writes (purpose, recommendation,
+    statutory background, implications): those given, else the partnership's own wording, else
+    the built-in wording (listed in ``defaults_used``); see ``report_texts``. ``sections``: the
+    optional sections to include (``ReportSection`` values; None: all), numbered without gaps.
     """
+    included = chosen_sections(sections)
     if not periods:
         raise ValueError("Choose at least one reporting period.")
     foreign = [p for p in periods if p.plan_id != plan.pk]
@@ -497,6 +633,13 @@ def build_report(
     )
 
     covered = " and ".join(p.label for p in periods)
+    texts = report_texts(
+        plan,
+        purpose=purpose,
+        recommendation=recommendation,
+        statutory_background=statutory_background,
+        implications=implications,
+    )
     return ReportContent(
         plan=plan,
         partnership_name=partnership.name,
@@ -507,10 +650,10 @@ def build_report(
         author=author,
         contact=contact,
         large_print=large_print,
-        purpose=default_purpose(plan, covered),
-        recommendation=default_recommendation(plan),
-        background=DEFAULT_BACKGROUND,
-        implications=default_implications(plan),
+        purpose=paragraphs(texts.purpose.replace(PERIODS_PLACEHOLDER, covered)),
+        recommendation=" ".join(texts.recommendation.split()),
+        background=paragraphs(texts.statutory_background),
+        implications=parse_implications(texts.implications),
         members=members,
         districts=districts,
         priorities=sections,
@@ -523,5 +666,6 @@ def build_report(
         funding_total=sum((f.amount for f in funding), Decimal("0")),
         contacts=contacts,
         formats_contact=formats_contact,
-        defaults_used=["purpose", "recommendation", "background", "implications"],
+        defaults_used=texts.defaults_used,
+        sections=included,
     )

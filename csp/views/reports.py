@@ -27,9 +27,11 @@ from csp.models import (
     PartnershipRole,
     Plan,
     ReportingPeriod,
+    ReportSection,
     ScrutinyReport,
 )
 from csp.models.reports import DEFAULT_COMMITTEE
+from csp.reports.context import paragraphs, report_texts
 from csp.views.common import visible_or_404
 
 REPORT_MAKERS = ("coordinator", "clerk")
@@ -131,10 +133,27 @@ class ReportForm(forms.Form):
     author = forms.CharField(label="Author", max_length=200, required=False)
     contact = forms.CharField(label="Contact", max_length=300, required=False)
     large_print = forms.BooleanField(label="Large print", required=False)
+    sections = forms.MultipleChoiceField(
+        label="Sections to include",
+        choices=ReportSection.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    purpose = forms.CharField(label="Purpose of the report", required=False, widget=forms.Textarea)
+    recommendation = forms.CharField(label="Recommendation", required=False, widget=forms.Textarea)
+    implications = forms.CharField(label="Implications", required=False, widget=forms.Textarea)
+
+    TEXTS = ("purpose", "recommendation", "implications")
 
     def __init__(self, *args, plan: Plan, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.plan = plan
+        # The wording the report would use (the partnership's, else the built-in), so the clerk
+        # edits it rather than starting from a blank box.
+        self.default_texts = report_texts(plan)
+        for name in self.TEXTS:
+            self.fields[name].initial = getattr(self.default_texts, name)
+        self.fields["sections"].initial = list(ReportSection.values)
         self.period_objects = {str(p.pk): p for p in plan.periods.order_by("year", "quarter")}
         self.fields["periods"].choices = [
             (pk, period.label) for pk, period in self.period_objects.items()
@@ -156,7 +175,18 @@ class ReportForm(forms.Form):
                     data["meeting_date"] = datetime.date(year, month, day)
                 except ValueError:
                     self.add_error("meeting_day", "The meeting date must be a real date.")
+        # A text left as the default wording is stored blank: the report then follows the
+        # partnership's wording.
+        for name in self.TEXTS:
+            text = (data.get(name) or "").strip()
+            if paragraphs(text) == paragraphs(getattr(self.default_texts, name)):
+                text = ""
+            data[name] = text.replace("\r\n", "\n")
         return data
+
+    def section_rows(self) -> list[tuple[str, str, bool]]:
+        chosen = set(self["sections"].value() or [])
+        return [(value, label, value in chosen) for value, label in ReportSection.choices]
 
     @property
     def chosen_periods(self) -> list[ReportingPeriod]:
@@ -196,6 +226,10 @@ def report_new(request: HttpRequest) -> HttpResponse:
             author=data["author"],
             contact=data["contact"],
             large_print=data["large_print"],
+            purpose=data["purpose"],
+            recommendation=data["recommendation"],
+            implications=data["implications"],
+            sections=[s for s in ReportSection.values if s in data["sections"]],
             created_by=request.user,
         )
         report.periods.set(form.chosen_periods)
