@@ -35,7 +35,7 @@ test: install
 
 ## The same suite on a local PostgreSQL 15 server, started if need be.
 test-postgres: install
-	DATABASE_URL=$$(scripts/postgres-test-server) $(VENV)/bin/pytest
+	url=$$(scripts/postgres-test-server) && DATABASE_URL=$$url $(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .

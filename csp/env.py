@@ -78,6 +78,12 @@ def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
 
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
+    if not scheme:
+        # Not a URL at all: say so, showing the start of what was given (no password in it).
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: expected a URL such as sqlite:///file.db or postgres://…, "
+            f"got {url[:40]!r}"
+        )
     if scheme == "sqlite":
         path = unquote(parts.path)
         if path.startswith("/"):

@@ -128,6 +128,7 @@ def test_database_url_postgres_parts_are_decoded():
         ("postgres://u:p@host:port/db", "port"),
         ("sqlite://", "no file name"),
         ("redis://localhost", "unsupported scheme"),
+        ("Removed stale pid file.\npostgres://u:p@h/db", "expected a URL .* got 'Removed stale"),
     ],
 )
 def test_database_url_mistakes_are_named(url, message):
