@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "axes",
+    "simple_history",
     "csp",
 ]
 
@@ -52,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.SignInRequiredMiddleware",
+    # Records who made each change that django-simple-history keeps.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in itself.
     "axes.middleware.AxesMiddleware",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from csp.models import (
+    Amendment,
     IssuedReportChanged,
     PartnershipRole,
     PeriodStatus,
@@ -151,6 +152,8 @@ def test_the_download_is_exactly_the_issued_bytes_after_the_plan_changes(alice, 
     cast.hub.description = "Open two community safety hubs"
     cast.hub.save()
     update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q1, district=cast.north)
+    # The period is reported now, so the update changes only through an amendment.
+    Amendment.objects.create(update=update, reason="Venue name corrected", opened_by=cast.alice)
     update.progress = "Venue signed and fitted out"
     update.save()
 

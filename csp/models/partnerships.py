@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -134,6 +135,15 @@ class Membership(models.Model):
         default=False,
         help_text="A responsible authority under the Crime and Disorder Act 1998, s5.",
     )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text="The district this member reports progress for, e.g. a district council's own. "
+        "Leave blank for a member that reports for the whole area (police, county services).",
+    )
 
     class Meta:
         ordering = ["partnership_id", "-is_responsible_authority", "organisation__name"]
@@ -145,6 +155,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.name} in {self.partnership.name}"
+
+    def clean(self) -> None:
+        if self.district_id and self.district.partnership_id != self.partnership_id:
+            raise ValidationError({"district": "Choose one of this partnership's districts."})
 
 
 class Officer(models.Model):

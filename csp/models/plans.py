@@ -13,6 +13,8 @@ from django.db.models import Case, F, FilteredRelation, OuterRef, Q, Subquery, V
 from django.db.models.functions import NullIf
 from django.urls import reverse
 
+from simple_history.models import HistoricalRecords
+
 from csp import access
 from csp.models.updates import ActionStatus, ReportingPeriod, UpdateStatus
 from csp.quarters import FinancialQuarter, financial_year_label, financial_year_slug
@@ -57,6 +59,8 @@ class Plan(models.Model):
     )
 
     objects = PlanQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["partnership_id", "-first_year", "title"]
@@ -139,6 +143,8 @@ class Priority(models.Model):
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["plan_id", "number"]
         verbose_name_plural = "priorities"
@@ -156,6 +162,8 @@ class Theme(models.Model):
     priority = models.ForeignKey(Priority, on_delete=models.CASCADE, related_name="themes")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["priority_id", "number"]
@@ -198,6 +206,8 @@ class StrategicObjective(models.Model):
     is_statutory = models.BooleanField(
         "statutory obligation", default=False, help_text="e.g. Domestic Homicide Reviews"
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["priority_id", "number"]
@@ -340,6 +350,8 @@ class Action(models.Model):
 
     objects = ActionQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = [
             "objective__priority__plan_id",
@@ -407,6 +419,8 @@ class ActionLead(models.Model):
     )
     all_partners = models.BooleanField(default=False, help_text="Led by every member organisation.")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["action_id", "number"]
         constraints = [
@@ -443,6 +457,8 @@ class Measure(models.Model):
     target_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. %, residents, events")
     target_text = models.CharField(max_length=300, blank=True, help_text="The target as written.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["action_id", "number"]

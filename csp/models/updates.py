@@ -15,6 +15,8 @@ from django.db import connection, models, transaction
 from django.db.models import Case, IntegerField, Max, Q, Value, When
 from django.db.models.expressions import RawSQL
 
+from simple_history.models import HistoricalRecords
+
 from csp import access
 from csp.quarters import FinancialQuarter
 
@@ -33,6 +35,8 @@ class ReportingPeriod(models.Model):
     quarter = models.PositiveSmallIntegerField(choices=[(q, f"Q{q}") for q in range(1, 5)])
     deadline = models.DateField("update deadline", null=True, blank=True)
     status = models.CharField(max_length=10, choices=PeriodStatus, default=PeriodStatus.OPEN)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["plan_id", "year", "quarter"]
@@ -69,6 +73,26 @@ class ReportingPeriod(models.Model):
             plan = self.plan
             if not plan.first_year <= self.year <= plan.last_year:
                 raise ValidationError({"year": f"{plan} runs {plan.years_label} only."})
+
+
+class PeriodLocked(ValidationError):
+    """A write to a period that has been reported to committee, outside an amendment."""
+
+
+def refuse_if_locked(period: ReportingPeriod, update: QuarterlyUpdate | None = None) -> None:
+    """Refuse a write to ``period`` once it is reported, unless ``update`` is open for amendment.
+
+    Every save and delete of an update, figure and 4 Ps summary calls this, so no view, form,
+    admin page or command can change what a committee has been told without an amendment.
+    """
+    if period.status != PeriodStatus.REPORTED:
+        return
+    if update is not None and update.pk and update.amendments.filter(closed_at=None).exists():
+        return
+    raise PeriodLocked(
+        f"{period.label} has been reported and is locked. A coordinator can re-open an update "
+        "for an amendment, giving the reason."
+    )
 
 
 class UpdateStatus(models.TextChoices):
@@ -117,7 +141,15 @@ class UpdateState(models.TextChoices):
 class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
     """Bulk writes refresh ``ActionStatus`` for what they touched, as single saves do."""
 
+    def _refuse_if_any_locked(self) -> None:
+        amending = Amendment.objects.filter(closed_at=None).values("update_id")
+        locked = self.filter(period__status=PeriodStatus.REPORTED).exclude(pk__in=amending)
+        period = ReportingPeriod.objects.filter(pk__in=locked.values("period_id")).first()
+        if period is not None:
+            refuse_if_locked(period)
+
     def update(self, **kwargs: Any) -> int:
+        self._refuse_if_any_locked()
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
             if len(pks) > 5000:
@@ -133,6 +165,7 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_any_locked()
         with transaction.atomic():
             touched = list(self.values_list("action_id", "period_id").distinct())
             result = super().delete()
@@ -213,6 +246,8 @@ class QuarterlyUpdate(models.Model):
 
     objects = QuarterlyUpdateQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["action_id", "period__year", "period__quarter", "district__name"]
         constraints = [
@@ -245,6 +280,7 @@ class QuarterlyUpdate(models.Model):
         return f"{self.action.reference} {self.period.label}{where}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        refuse_if_locked(self.period, self)
         with transaction.atomic():
             super().save(*args, **kwargs)
             keys = {(self.action_id, self.period_id), getattr(self, "_stored_key", (None, None))}
@@ -252,10 +288,15 @@ class QuarterlyUpdate(models.Model):
         self._stored_key = (self.action_id, self.period_id)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        refuse_if_locked(self.period)
         with transaction.atomic():
             result = super().delete(*args, **kwargs)
             ActionStatus.refresh({(self.action_id, self.period_id)})
         return result
+
+    @property
+    def open_amendment(self) -> Amendment | None:
+        return self.amendments.filter(closed_at=None).first()
 
     def clean(self) -> None:
         errors = {}
@@ -368,6 +409,8 @@ class MeasureFigure(models.Model):
     update = models.ForeignKey(QuarterlyUpdate, on_delete=models.CASCADE, related_name="figures")
     value = models.DecimalField(max_digits=12, decimal_places=2)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["update_id", "measure__number"]
         constraints = [
@@ -376,6 +419,14 @@ class MeasureFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        refuse_if_locked(self.update.period, self.update)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        refuse_if_locked(self.update.period, self.update)
+        return super().delete(*args, **kwargs)
 
 
 class PrioritySummary(models.Model):
@@ -400,6 +451,8 @@ class PrioritySummary(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["priority_id", "period__year", "period__quarter", "organisation__name"]
         verbose_name_plural = "priority summaries"
@@ -416,3 +469,71 @@ class PrioritySummary(models.Model):
     def clean(self) -> None:
         if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
             raise ValidationError({"period": "Choose a period of this priority's own plan."})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        refuse_if_locked(self.period)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        refuse_if_locked(self.period)
+        return super().delete(*args, **kwargs)
+
+
+class Amendment(models.Model):
+    """A coordinator's re-opening of one update in a reported period, with the reason.
+
+    While it is open (``closed_at`` empty) that update, alone in its period, may be changed;
+    accepting the amended update closes it.
+    """
+
+    update = models.ForeignKey(QuarterlyUpdate, on_delete=models.PROTECT, related_name="amendments")
+    reason = models.TextField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["update"], condition=Q(closed_at=None), name="one_open_amendment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Amendment of {self.update}: {self.reason[:60]}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Deadline coming up"
+    OVERDUE = "overdue", "Overdue"
+
+
+class Reminder(models.Model):
+    """An e-mail ``send_reminders`` sent an officer about a period's missing or returned updates.
+
+    One of each kind per person and period: the record is what makes the command safe to run
+    every day (or twice a day) from cron.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=ReminderKind)
+    email = models.EmailField()
+    outstanding = models.PositiveIntegerField(help_text="Updates missing or returned when sent.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "period", "kind"], name="one_reminder_of_a_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email} for {self.period}"
