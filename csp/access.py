@@ -108,3 +108,36 @@ def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
     if not user.is_authenticated:
         return False
     return member_partnership_ids(user).filter(partnership_id=partnership_id).exists()
+
+
+# Roles that write quarterly updates (for the actions their organisation leads) and, for
+# coordinators alone, review them and manage the partnership's plans and periods.
+WRITING_ROLES = ("officer", "coordinator")
+
+
+def role_in(user: AnyUser, partnership_id: int) -> str | None:
+    """``user``'s role in this partnership ("coordinator", "officer", "clerk", "viewer")."""
+    if not user.is_authenticated:
+        return None
+    return (
+        apps.get_model("csp", "PartnershipRole")
+        .objects.filter(user_id=user.pk, partnership_id=partnership_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def organisation_ids(user: AnyUser) -> set[int]:
+    """The organisations ``user`` works for: those of the officer records linked to the sign-in."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        apps.get_model("csp", "Officer")
+        .objects.filter(user_id=user.pk)
+        .values_list("organisation_id", flat=True)
+    )
+
+
+def writes_updates_in(user: AnyUser, partnership_id: int) -> bool:
+    """May ``user`` write updates in this partnership at all (for their organisation's actions)."""
+    return role_in(user, partnership_id) in WRITING_ROLES

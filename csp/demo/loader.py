@@ -140,7 +140,8 @@ class DemoLoader:
             for d in data.get("districts") or []
         }
         organisations = {
-            o["slug"]: self._organisation(partnership, o) for o in data.get("organisations") or []
+            o["slug"]: self._organisation(partnership, o, districts)
+            for o in data.get("organisations") or []
         }
         officers: dict[tuple[str, str], Officer] = {}
         for o in data.get("officers") or []:
@@ -185,7 +186,9 @@ class DemoLoader:
                 },
             )
 
-    def _organisation(self, partnership: Partnership, o: dict[str, Any]) -> Organisation:
+    def _organisation(
+        self, partnership: Partnership, o: dict[str, Any], districts: dict[str, District]
+    ) -> Organisation:
         # Organisations are shared between partnerships (Essex Police serves several), so a file
         # may only add to what another file says, never contradict it.
         existing = Organisation.objects.filter(slug=o["slug"]).first()
@@ -202,7 +205,12 @@ class DemoLoader:
             self.upsert(
                 Membership,
                 {"partnership": partnership, "organisation": organisation},
-                {"is_responsible_authority": bool(o.get("responsible_authority", False))},
+                {
+                    "is_responsible_authority": bool(o.get("responsible_authority", False)),
+                    "district": _lookup(districts, o["district"], "district")
+                    if o.get("district")
+                    else None,
+                },
             )
         return organisation
 

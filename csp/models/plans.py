@@ -12,7 +12,6 @@ from django.db import models, transaction
 from django.db.models import Case, F, FilteredRelation, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import NullIf
 from django.urls import reverse
-
 from simple_history.models import HistoricalRecords
 
 from csp import access

@@ -12,9 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Case, IntegerField, Max, Q, Value, When
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.db.models.expressions import RawSQL
-
 from simple_history.models import HistoricalRecords
 
 from csp import access
@@ -177,6 +176,16 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
             created = super().bulk_create(objs, *args, **kwargs)
             ActionStatus.refresh({(u.action_id, u.period_id) for u in created})
         return created
+
+    def claim_version(self, pk: int, version: int) -> bool:
+        """Move update ``pk`` on from ``version``, if no one else has: the optimistic lock.
+
+        One conditional UPDATE, so of two editors holding the same version exactly one wins
+        (PostgreSQL's row lock and SQLite's single writer both see to that). Only the version
+        changes, so no status needs refreshing.
+        """
+        claimed = self.filter(pk=pk, version=version)
+        return bool(models.QuerySet.update(claimed, version=F("version") + 1))
 
     def with_progress_containing(self, text: str) -> QuarterlyUpdateQuerySet:
         """Updates whose progress text contains ``text``, in any case.
@@ -466,10 +475,6 @@ class PrioritySummary(models.Model):
     def __str__(self) -> str:
         return f"{self.priority} – {self.organisation.name} – {self.period.label}"
 
-    def clean(self) -> None:
-        if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
-            raise ValidationError({"period": "Choose a period of this priority's own plan."})
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         refuse_if_locked(self.period)
         super().save(*args, **kwargs)
@@ -477,6 +482,10 @@ class PrioritySummary(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         refuse_if_locked(self.period)
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
+            raise ValidationError({"period": "Choose a period of this priority's own plan."})
 
 
 class Amendment(models.Model):

@@ -1,0 +1,414 @@
+"""The quarterly update cycle: which updates a period expects, who owes them, and saving them.
+
+A period expects one update per action and district: for each action of the plan still under way
+(not reported complete or no longer required in an earlier quarter), one per district the action
+covers (its own districts, or all the partnership's), or a single whole-area update where the
+partnership has no districts or one has already been given. Each expected update is a ``Slot``.
+
+Who owes a slot: the action's lead organisations, narrowed to those whose membership is for
+that district or for the whole area (a district council reports for its own district, the
+police for every district); if that leaves none, all the leads. "All partners" actions are
+owed by every member organisation for its district. ``PeriodSlots`` works this out once for a
+period, so My updates, the review page and the reminders agree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from csp import access
+from csp.models import (
+    Action,
+    ActionLead,
+    ActionStatus,
+    District,
+    MeasureFigure,
+    Membership,
+    Officer,
+    Organisation,
+    PartnershipRole,
+    PeriodStatus,
+    Priority,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    UpdateState,
+    UpdateStatus,
+)
+
+MISSING = "missing"
+# Slot states, in the order a coordinator chases them.
+STATES = [
+    MISSING,
+    UpdateState.RETURNED,
+    UpdateState.DRAFT,
+    UpdateState.SUBMITTED,
+    UpdateState.ACCEPTED,
+]
+STATE_LABELS = {MISSING: "Missing"} | {s.value: s.label for s in UpdateState}
+FINISHED = (UpdateStatus.COMPLETE, UpdateStatus.NO_LONGER_REQUIRED)
+
+
+@dataclass
+class Slot:
+    """One update a period expects: an action in one district (``None``: the whole area)."""
+
+    action: Action
+    district: District | None
+    update: QuarterlyUpdate | None
+    lead_organisations: list[Organisation]
+    all_partners: bool
+    responsible_ids: frozenset[int]
+    period: ReportingPeriod
+
+    @property
+    def key(self) -> str:
+        """A form prefix naming the slot: ``s12-3`` (action 12, district 3), ``s12-all``."""
+        return f"s{self.action.pk}-{self.district.pk if self.district else 'all'}"
+
+    @property
+    def state(self) -> str:
+        return self.update.state if self.update else MISSING
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def is_outstanding(self) -> bool:
+        """Still owed by the leads: missing, a draft, or returned to them."""
+        return self.state in (MISSING, UpdateState.DRAFT, UpdateState.RETURNED)
+
+    @property
+    def is_late(self) -> bool:
+        deadline = self.period.deadline
+        return self.is_outstanding and deadline is not None and deadline < timezone.localdate()
+
+    @property
+    def in_amendment(self) -> bool:
+        return bool(self.update and getattr(self.update, "open_amendments", None))
+
+    @property
+    def is_editable(self) -> bool:
+        """Open to its leads: in an open period while not submitted or accepted, or in amendment."""
+        if self.in_amendment:
+            return self.state != UpdateState.ACCEPTED
+        return self.period.status == PeriodStatus.OPEN and self.state in (
+            MISSING,
+            UpdateState.DRAFT,
+            UpdateState.RETURNED,
+        )
+
+    @property
+    def district_label(self) -> str:
+        return self.district.name if self.district else "Whole area"
+
+    @property
+    def owed_by(self) -> str:
+        if self.all_partners:
+            return "All partners"
+        return ", ".join(o.short_name or o.name for o in self.lead_organisations)
+
+
+@dataclass
+class Completeness:
+    """Counts of slot states for one row of the review page (an organisation or a priority)."""
+
+    label: str
+    counts: Counter[str] = field(default_factory=Counter)
+    late: int = 0
+
+    @property
+    def expected(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def received(self) -> int:
+        return self.counts[UpdateState.SUBMITTED] + self.counts[UpdateState.ACCEPTED]
+
+    @property
+    def outstanding(self) -> int:
+        return self.expected - self.received
+
+    def add(self, slot: Slot) -> None:
+        self.counts[slot.state] += 1
+        self.late += slot.is_late
+
+
+class PeriodSlots:
+    """Every update ``period`` expects, with who owes it and what has been given."""
+
+    def __init__(self, period: ReportingPeriod) -> None:
+        self.period = period
+        plan = period.plan
+        self.partnership = plan.partnership
+        self.districts = list(self.partnership.districts.all())
+        self.memberships = {
+            m.organisation_id: m
+            for m in Membership.objects.filter(partnership=self.partnership).select_related(
+                "organisation"
+            )
+        }
+        finished_earlier = ActionStatus.objects.filter(
+            quarter_key__lt=period.financial_quarter.key, status__in=FINISHED
+        ).values("action_id")
+        actions = (
+            Action.objects.in_plan(plan)
+            .exclude(pk__in=finished_earlier)
+            .select_related("objective__priority")
+            .prefetch_related(
+                Prefetch(
+                    "leads",
+                    queryset=ActionLead.objects.select_related("organisation", "officer"),
+                ),
+                "districts",
+                "measures",
+            )
+            .order_by("objective__priority__number", "objective__number", "number")
+        )
+        updates = (
+            QuarterlyUpdate.objects.filter(period=period)
+            .select_related("author", "district")
+            .prefetch_related("figures", "amendments")
+        )
+        by_key: dict[tuple[int, int | None], QuarterlyUpdate] = {}
+        for update in updates:
+            update.open_amendments = [a for a in update.amendments.all() if a.closed_at is None]
+            by_key[(update.action_id, update.district_id)] = update
+        self.slots: list[Slot] = []
+        for action in actions:
+            if (action.pk, None) in by_key or not self.districts:
+                districts: list[District | None] = [None]
+            else:
+                districts = list(action.districts.all()) or list(self.districts)
+            for district in districts:
+                self.slots.append(
+                    self._slot(action, district, by_key.get((action.pk, _pk(district))))
+                )
+
+    def _slot(
+        self, action: Action, district: District | None, update: QuarterlyUpdate | None
+    ) -> Slot:
+        leads = list(action.leads.all())
+        organisations = [lead.organisation for lead in leads if lead.organisation is not None]
+        all_partners = any(lead.all_partners for lead in leads)
+        candidates = set(self.memberships) if all_partners else {o.pk for o in organisations}
+        for_district = {
+            pk
+            for pk in candidates
+            if (m := self.memberships.get(pk)) is None
+            or m.district_id is None
+            or district is None
+            or m.district_id == district.pk
+        }
+        return Slot(
+            action=action,
+            district=district,
+            update=update,
+            lead_organisations=organisations,
+            all_partners=all_partners,
+            responsible_ids=frozenset(for_district or candidates),
+            period=self.period,
+        )
+
+    def for_organisations(self, organisation_ids: Iterable[int]) -> list[Slot]:
+        ids = set(organisation_ids)
+        return [slot for slot in self.slots if slot.responsible_ids & ids]
+
+    def for_user(self, user: access.AnyUser) -> list[Slot]:
+        """The slots ``user`` may write: their organisations', if their role writes updates."""
+        if not access.writes_updates_in(user, self.partnership.pk):
+            return []
+        return self.for_organisations(access.organisation_ids(user))
+
+    def find(self, action_id: int, district_id: int | None) -> Slot | None:
+        for slot in self.slots:
+            if slot.action.pk == action_id and _pk(slot.district) == district_id:
+                return slot
+        return None
+
+    @cached_property
+    def totals(self) -> Completeness:
+        total = Completeness("All updates")
+        for slot in self.slots:
+            total.add(slot)
+        return total
+
+    def by_organisation(self) -> list[Completeness]:
+        """A row per member organisation owing updates, "All partners" actions counted apart."""
+        rows: dict[str, Completeness] = {}
+        for slot in self.slots:
+            if slot.all_partners:
+                rows.setdefault("~all", Completeness("All partners")).add(slot)
+                continue
+            for organisation in slot.lead_organisations:
+                if organisation.pk in slot.responsible_ids:
+                    rows.setdefault(organisation.name, Completeness(organisation.name)).add(slot)
+        return [rows[k] for k in sorted(rows)]
+
+    def by_priority(self) -> list[Completeness]:
+        rows: dict[int, Completeness] = {}
+        for slot in self.slots:
+            priority: Priority = slot.action.objective.priority
+            rows.setdefault(
+                priority.number, Completeness(f"{priority.number}. {priority.title}")
+            ).add(slot)
+        return [rows[k] for k in sorted(rows)]
+
+    def recipients(self) -> dict[int, list[Slot]]:
+        """Outstanding slots by the id of each user who may write them (for reminders)."""
+        writers = set(
+            PartnershipRole.objects.filter(
+                partnership=self.partnership, role__in=access.WRITING_ROLES
+            ).values_list("user_id", flat=True)
+        )
+        organisations_of: dict[int, set[int]] = defaultdict(set)
+        for user_id, organisation_id in Officer.objects.filter(user_id__in=writers).values_list(
+            "user_id", "organisation_id"
+        ):
+            organisations_of[user_id].add(organisation_id)
+        owed: dict[int, list[Slot]] = {}
+        for user_id, organisations in organisations_of.items():
+            slots = [
+                s for s in self.slots if s.is_outstanding and s.responsible_ids & organisations
+            ]
+            if slots:
+                owed[user_id] = slots
+        return owed
+
+
+def _pk(district: District | None) -> int | None:
+    return district.pk if district is not None else None
+
+
+def previous_updates(period: ReportingPeriod, slots: list[Slot]) -> dict[str, QuarterlyUpdate]:
+    """Last quarter's update for each slot (same action and district), keyed by slot key."""
+    earlier = (
+        ReportingPeriod.objects.filter(plan_id=period.plan_id)
+        .filter(year__lte=period.year)
+        .exclude(year=period.year, quarter__gte=period.quarter)
+        .order_by("-year", "-quarter")
+        .first()
+    )
+    if earlier is None or not slots:
+        return {}
+    found = QuarterlyUpdate.objects.filter(
+        period=earlier, action_id__in={s.action.pk for s in slots}
+    )
+    by_key = {(u.action_id, u.district_id): u for u in found}
+    result = {}
+    for slot in slots:
+        update = by_key.get((slot.action.pk, _pk(slot.district))) or by_key.get(
+            (slot.action.pk, None)
+        )
+        if update is not None:
+            result[slot.key] = update
+    return result
+
+
+class EditConflict(Exception):
+    """Someone else saved this update since the editor loaded it."""
+
+    def __init__(self, slot: Slot, current: QuarterlyUpdate) -> None:
+        super().__init__(f"{slot.action.reference} {slot.district_label} was changed meanwhile")
+        self.slot = slot
+        self.current = current
+
+
+@dataclass
+class UpdateInput:
+    """What an editor sent for one slot."""
+
+    status: str
+    progress: str
+    risks: str
+    figures: Mapping[int, Decimal | None]
+    version: int
+
+
+def save_update(
+    slot: Slot, data: UpdateInput, *, user: access.AnyUser, submit: bool
+) -> QuarterlyUpdate:
+    """Save ``data`` as ``slot``'s update, as a draft or submitted; refuses a stale edit.
+
+    ``data.version`` is the version the editor loaded (0: there was no update). The version is
+    claimed with a conditional UPDATE first, so of two editors holding the same version only
+    one can save: the other gets ``EditConflict`` with the text now stored, and nothing of
+    theirs is written. Call inside a transaction.
+    """
+    update = slot.update
+    if update is None:
+        if data.version != 0:
+            raise EditConflict(slot, _current(slot))
+        update = QuarterlyUpdate(
+            action=slot.action, period=slot.period, district=slot.district, version=1
+        )
+    else:
+        if not QuarterlyUpdate.objects.claim_version(update.pk, data.version):
+            raise EditConflict(slot, _current(slot))
+        update.version = data.version + 1
+    update.status = data.status
+    update.progress = data.progress
+    update.risks = data.risks
+    update.author = user if user.is_authenticated else None
+    if update.organisation_id is None:
+        update.organisation_id = _reporting_organisation(slot, user)
+    if submit:
+        update.state = UpdateState.SUBMITTED
+        update.submitted_at = timezone.now()
+    elif update.state != UpdateState.RETURNED:
+        update.state = UpdateState.DRAFT
+    try:
+        with transaction.atomic():
+            update.save()
+    except IntegrityError:
+        # Created by someone else since this editor's page was drawn.
+        raise EditConflict(slot, _current(slot)) from None
+    existing = {f.measure_id: f for f in update.figures.all()}
+    for measure_id, value in data.figures.items():
+        figure = existing.get(measure_id)
+        if value is None:
+            if figure is not None:
+                figure.delete()
+        elif figure is None:
+            MeasureFigure.objects.create(update=update, measure_id=measure_id, value=value)
+        elif figure.value != value:
+            figure.value = value
+            figure.save()
+    slot.update = update
+    return update
+
+
+def _current(slot: Slot) -> QuarterlyUpdate:
+    return QuarterlyUpdate.objects.get(
+        action=slot.action, period=slot.period, district=slot.district
+    )
+
+
+def _reporting_organisation(slot: Slot, user: access.AnyUser) -> int | None:
+    mine = sorted(access.organisation_ids(user) & slot.responsible_ids)
+    return mine[0] if mine else None
+
+
+def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
+    """Periods whose updates ``user`` may be writing: open ones, and any with an amendment."""
+    partnerships = PartnershipRole.objects.filter(
+        user_id=user.pk, role__in=access.WRITING_ROLES
+    ).values("partnership_id")
+    return (
+        ReportingPeriod.objects.filter(plan__partnership_id__in=partnerships)
+        .filter(
+            Q(status=PeriodStatus.OPEN)
+            | Q(updates__amendments__closed_at__isnull=True, updates__amendments__isnull=False)
+        )
+        .distinct()
+        .select_related("plan__partnership")
+        .order_by("plan__partnership__name", "-year", "-quarter")
+    )
