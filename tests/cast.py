@@ -1,7 +1,9 @@
 """A small cast for permission and browsing tests, in the manner of healthchecks' BaseTestCase.
 
 Two partnerships. In "Castle", alice is the coordinator and bob a viewer; charlie belongs only
-to "Elsewhere". Castle's plan has two priorities, two periods (Q1 closed, Q2 open), two districts,
+to "Elsewhere". Castle's writers: olive is an officer at Castle Council (the officer record
+"Olive Oakes"), dave an officer at Shire Police (the inspector's sign-in); clara is the
+committee clerk. Both organisations are members of Castle, reporting for the whole area. Castle's plan has two priorities, two periods (Q1 closed, Q2 open), two districts,
 leads from police and council, one restricted action and one restricted update.
 """
 
@@ -15,6 +17,7 @@ from csp.models import (
     Action,
     ActionLead,
     District,
+    Membership,
     ObjectiveStrand,
     Officer,
     Organisation,
@@ -52,6 +55,9 @@ class Cast:
     alice: User
     bob: User
     charlie: User
+    olive: User  # officer, Castle Council
+    dave: User  # officer, Shire Police (the inspector)
+    clara: User  # committee clerk
 
 
 def build_cast() -> Cast:
@@ -147,6 +153,18 @@ def build_cast() -> Cast:
     PartnershipRole.objects.create(user=alice, partnership=castle, role=Role.COORDINATOR)
     PartnershipRole.objects.create(user=bob, partnership=castle, role=Role.VIEWER)
     PartnershipRole.objects.create(user=charlie, partnership=elsewhere, role=Role.VIEWER)
+
+    Membership.objects.create(partnership=castle, organisation=police)
+    Membership.objects.create(partnership=castle, organisation=council)
+    olive = User.objects.create_user("olive", "olive@example.invalid", "pw")
+    dave = User.objects.create_user("dave", "dave@example.invalid", "pw")
+    clara = User.objects.create_user("clara", "clara@example.invalid", "pw")
+    make.officer(council, name="Olive Oakes", initials="OO", user=olive)
+    inspector.user = dave
+    inspector.save()
+    PartnershipRole.objects.create(user=olive, partnership=castle, role=Role.OFFICER)
+    PartnershipRole.objects.create(user=dave, partnership=castle, role=Role.OFFICER)
+    PartnershipRole.objects.create(user=clara, partnership=castle, role=Role.CLERK)
     return Cast(
         castle,
         elsewhere,
@@ -168,4 +186,7 @@ def build_cast() -> Cast:
         alice,
         bob,
         charlie,
+        olive,
+        dave,
+        clara,
     )

@@ -30,13 +30,9 @@ def charlie(client, cast):
 
 @pytest.fixture
 def memberships(cast):
-    Membership.objects.create(
-        partnership=cast.castle, organisation=cast.police, is_responsible_authority=True
-    )
+    # The cast makes police and council members of Castle; here they are responsible authorities.
+    Membership.objects.filter(partnership=cast.castle).update(is_responsible_authority=True)
     Membership.objects.create(partnership=cast.elsewhere, organisation=cast.police)
-    Membership.objects.create(
-        partnership=cast.castle, organisation=cast.council, is_responsible_authority=True
-    )
     fire = make.organisation(name="Castle Fire", slug="castle-fire")
     Membership.objects.create(partnership=cast.castle, organisation=fire)
     return fire

@@ -186,7 +186,7 @@ def test_a_draft_previews_as_a_fresh_pdf_inline(alice, cast):
 
 
 def test_a_clerk_builds_a_draft_and_issues_it(client, cast):
-    clerk = member(cast, "clara", Role.CLERK)
+    clerk = cast.clara
     client.force_login(clerk)
     page = client.get(reverse("report-new"))
     assert page.status_code == 200
