@@ -3,8 +3,9 @@
 Two partnerships. In "Castle", alice is the coordinator and bob a viewer; charlie belongs only
 to "Elsewhere". Castle's writers: olive is an officer at Castle Council (the officer record
 "Olive Oakes"), dave an officer at Shire Police (the inspector's sign-in); clara is the
-committee clerk. Both organisations are members of Castle, reporting for the whole area. Castle's plan has two priorities, two periods (Q1 closed, Q2 open), two districts,
-leads from police and council, one restricted action and one restricted update.
+committee clerk. Both organisations are members of Castle, reporting for the whole area.
+Castle's plan has two priorities, two periods (Q1 closed, Q2 open), two districts, leads from
+police and council, one restricted action and one restricted update.
 """
 
 from __future__ import annotations
