@@ -1,4 +1,4 @@
-"""Reading pages in tests: every table of a page as rows of cell texts."""
+"""Reading pages in tests: every table of a page as rows of cell texts; a page's text."""
 
 from html.parser import HTMLParser
 
@@ -37,3 +37,31 @@ def tables(response) -> list[list[list[str]]]:
     parser = _Tables()
     parser.feed(response.content.decode())
     return parser.tables
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no tags, scripts or styles; entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "textarea", "option"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "textarea", "option") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def text_of(response) -> str:
+    """A page's visible text with whitespace collapsed (form field contents left out)."""
+    parser = _Text()
+    parser.feed(response.content.decode())
+    return " ".join(" ".join(parser.parts).split())

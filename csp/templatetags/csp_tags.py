@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import template
 from django.http import QueryDict
 
+from csp.cycle import STATE_LABELS
 from csp.models import UpdateStatus
 
 register = template.Library()
@@ -53,3 +54,18 @@ def number(value: Decimal | int | float | None) -> str:
     if amount == amount.to_integral():
         return f"{int(amount):,}"
     return f"{amount:,f}"
+
+
+STATE_TAG_CLASSES = {
+    "missing": "govuk-tag--red",
+    "draft": "govuk-tag--grey",
+    "returned": "govuk-tag--orange",
+    "submitted": "govuk-tag--blue",
+    "accepted": "govuk-tag--green",
+}
+
+
+@register.inclusion_tag("includes/status_tag.html")
+def state_tag(state: str) -> dict[str, str]:
+    """Where an expected update has got to: Missing, Draft, Returned, Submitted or Accepted."""
+    return {"label": STATE_LABELS[state], "classes": STATE_TAG_CLASSES[state]}

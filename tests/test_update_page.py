@@ -1,0 +1,432 @@
+"""My updates and the period page where officers write their updates: drafts, submitting,
+validation, figures, the 4 Ps, locking, and two people editing the same update."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from csp.models import (
+    ActionStatus,
+    Amendment,
+    Measure,
+    MeasureFigure,
+    PartnershipRole,
+    PeriodStatus,
+    PrioritySummary,
+    QuarterlyUpdate,
+    Role,
+    UpdateState,
+    UpdateStatus,
+)
+from tests import factories as make
+from tests.html import text_of
+
+
+def page_url(cast):
+    return reverse("period-updates", args=[cast.q2.pk])
+
+
+def key(action, district=None):
+    return f"s{action.pk}-{district.pk if district else 'all'}"
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def form_fields(response) -> dict[str, str]:
+    """The values the page's form would post back unchanged: inputs, textareas, selections."""
+    html = unescape(response.content.decode())
+    fields: dict[str, str] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        if name not in ("csrfmiddlewaretoken",):
+            fields[name] = value
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        fields[name] = value
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        fields[name] = chosen.group(1) if chosen else ""
+    return fields
+
+
+def post(client, cast, intent="draft", **changes):
+    """Post the page back as drawn for this user, with ``changes`` (``s12-3-progress=…``)."""
+    fields = form_fields(client.get(page_url(cast)))
+    fields |= {k.replace("__", "-"): v for k, v in changes.items()}
+    return client.post(page_url(cast), fields | {"intent": intent})
+
+
+def field(action, district, name):
+    return f"{key(action, district)}__{name}"
+
+
+@pytest.fixture
+def olive(client, cast):
+    return signed_in(client, cast.olive)
+
+
+# My updates
+
+
+def test_my_updates_lists_the_officers_actions_for_the_open_period(olive, cast):
+    response = olive.get(reverse("my-updates"))
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "2016/17 Q2" in text
+    assert "Castle Council" in text
+    # Olive's council leads the hub (both districts) and the burglary work; not the patrols.
+    assert "Open a community safety hub" in text
+    assert "Target hardening for repeat victims" in text
+    assert "Evening patrols" not in text
+    assert "2 missing, 1 accepted" in text
+    assert reverse("period-updates", args=[cast.q2.pk]) in response.content.decode()
+
+
+def test_my_updates_says_why_there_is_nothing_for_a_viewer(client, cast):
+    response = signed_in(client, cast.bob).get(reverse("my-updates"))
+    assert "Your role does not include writing quarterly updates" in text_of(response)
+
+
+def test_my_updates_says_when_a_sign_in_is_not_linked_to_an_organisation(client, cast):
+    cast.olive.officers.update(user=None)
+    response = signed_in(client, cast.olive).get(reverse("my-updates"))
+    assert "not linked to an officer of any organisation" in text_of(response)
+
+
+def test_my_updates_needs_sign_in(client, cast):
+    response = client.get(reverse("my-updates"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_my_updates_marks_an_overdue_period(olive, cast):
+    cast.q2.deadline = cast.q2.financial_quarter.end
+    cast.q2.save()
+    assert "Overdue" in text_of(olive.get(reverse("my-updates")))
+
+
+# The period page
+
+
+def test_the_page_has_a_form_for_each_of_the_officers_updates_and_last_quarters_text(olive, cast):
+    response = olive.get(page_url(cast))
+    assert response.status_code == 200
+    fields = form_fields(response)
+    assert field(cast.hub, cast.north, "progress").replace("__", "-") in fields
+    assert field(cast.hub, cast.south, "progress").replace("__", "-") in fields
+    assert not any(name.startswith(key(cast.patrols, cast.north)) for name in fields)
+    text = text_of(response)
+    assert "Last quarter's update (2016/17 Q1)" in text
+    assert "Venue found" in text  # Q1 north
+    assert "No venue yet" in text  # Q1 south
+
+
+def test_saving_a_draft_keeps_only_what_was_changed(olive, cast):
+    response = post(
+        olive,
+        cast,
+        **{
+            field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+            field(cast.hub, cast.north, "progress"): "Lease signed for the library room",
+        },
+    )
+    assert response.status_code == 302
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (update.state, update.status, update.progress) == (
+        UpdateState.DRAFT,
+        UpdateStatus.ON_TRACK,
+        "Lease signed for the library room",
+    )
+    assert (update.author, update.organisation, update.version) == (cast.olive, cast.council, 1)
+    assert not QuarterlyUpdate.objects.filter(
+        action=cast.hub, period=cast.q2, district=cast.south
+    ).exists()
+    # A draft does not count towards the action's status.
+    assert not ActionStatus.objects.filter(action=cast.hub, period=cast.q2).exists()
+    assert "1 update saved as a draft" in text_of(olive.get(page_url(cast)))
+
+
+def test_submitting_sends_every_filled_update_and_sets_the_status(olive, cast):
+    response = post(
+        olive,
+        cast,
+        intent="submit",
+        **{
+            field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+            field(cast.hub, cast.north, "progress"): "Lease signed",
+            field(cast.hub, cast.south, "status"): UpdateStatus.AT_RISK,
+            field(cast.hub, cast.south, "progress"): "Still looking",
+        },
+    )
+    assert response.status_code == 302
+    updates = QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2)
+    assert {u.state for u in updates} == {UpdateState.SUBMITTED}
+    assert all(u.submitted_at for u in updates)
+    assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.AT_RISK
+
+
+def test_submitting_needs_a_status_and_progress_and_saves_nothing_otherwise(olive, cast):
+    response = post(
+        olive,
+        cast,
+        intent="submit",
+        **{
+            field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+            field(cast.hub, cast.north, "progress"): "Lease signed",
+            field(cast.hub, cast.south, "progress"): "Still looking",
+        },
+    )
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "There is a problem" in text
+    assert "Choose a status for 1.1.2 (South)" in text
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+    # What was typed is still there.
+    assert "Still looking" in response.content.decode()
+    assert "Lease signed" in response.content.decode()
+
+
+def test_a_draft_can_be_saved_without_a_status(olive, cast):
+    post(olive, cast, **{field(cast.hub, cast.south, "progress"): "Half written"})
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.south)
+    assert (update.status, update.state) == (UpdateStatus.NOT_GIVEN, UpdateState.DRAFT)
+
+
+def test_figures_for_measures_are_saved_and_a_bad_figure_is_refused(olive, cast):
+    measure = Measure.objects.create(
+        action=cast.hub,
+        number=1,
+        description="Residents visiting the hub",
+        target_value=Decimal(200),
+    )
+    bad = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
+    assert bad.status_code == 400
+    assert "Enter a number" in text_of(bad)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+    post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "42.5"})
+    figure = MeasureFigure.objects.get(measure=measure)
+    assert figure.value == Decimal("42.5")
+    assert figure.update.district == cast.north
+    assert "Target: 200" in text_of(olive.get(page_url(cast)))
+
+    post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): ""})
+    assert not MeasureFigure.objects.filter(measure=measure).exists()
+
+
+def test_a_submitted_update_is_shown_but_not_editable(olive, cast):
+    post(
+        olive,
+        cast,
+        intent="submit",
+        **{
+            field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+            field(cast.hub, cast.north, "progress"): "Lease signed",
+        },
+    )
+    response = olive.get(page_url(cast))
+    assert field(cast.hub, cast.north, "progress").replace("__", "-") not in form_fields(response)
+    assert "Lease signed" in text_of(response)
+
+
+def test_a_returned_update_shows_the_comment_and_can_be_resubmitted(olive, cast):
+    update = QuarterlyUpdate.objects.create(
+        action=cast.hub,
+        period=cast.q2,
+        district=cast.north,
+        status=UpdateStatus.ON_TRACK,
+        progress="Fine",
+        state=UpdateState.RETURNED,
+        return_comment="Please say when the hub opens",
+    )
+    response = olive.get(page_url(cast))
+    assert "Returned by the coordinator: Please say when the hub opens" in text_of(response)
+    post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Opens 3 October"})
+    update.refresh_from_db()
+    assert update.state == UpdateState.RETURNED  # a draft of a returned update stays returned
+    post(olive, cast, intent="submit")
+    update.refresh_from_db()
+    assert (update.state, update.progress) == (UpdateState.SUBMITTED, "Opens 3 October")
+
+
+def test_nothing_changed_saves_nothing(olive, cast):
+    response = post(olive, cast)
+    assert response.status_code == 200
+    assert "Nothing to save" in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_an_officer_cannot_write_another_organisations_update(client, cast):
+    dave = signed_in(client, cast.dave)
+    fields = form_fields(dave.get(page_url(cast)))
+    assert not any(name.startswith(key(cast.hub, cast.north)) for name in fields)
+    # Forged fields for the council's action are ignored.
+    forged = {
+        f"{key(cast.hub, cast.north)}-version": "0",
+        f"{key(cast.hub, cast.north)}-status": UpdateStatus.COMPLETE,
+        f"{key(cast.hub, cast.north)}-progress": "Forged",
+    }
+    dave.post(page_url(cast), fields | forged | {"intent": "submit"})
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+@pytest.mark.parametrize(("who", "status"), [("bob", 403), ("clara", 403), ("charlie", 404)])
+def test_who_may_not_open_the_page(client, cast, who, status):
+    assert signed_in(client, getattr(cast, who)).get(page_url(cast)).status_code == status
+
+
+def test_the_page_needs_sign_in(client, cast):
+    response = client.get(page_url(cast))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_unknown_intent_is_refused(olive, cast):
+    assert olive.post(page_url(cast), {"intent": "publish"}).status_code == 400
+
+
+# Periods that are closed or reported
+
+
+@pytest.mark.parametrize("status", [PeriodStatus.CLOSED, PeriodStatus.REPORTED])
+def test_a_closed_or_reported_period_cannot_be_written_through_the_page(olive, cast, status):
+    fields = form_fields(olive.get(page_url(cast)))
+    cast.q2.status = status
+    cast.q2.save()
+    response = olive.get(page_url(cast))
+    assert field(cast.hub, cast.north, "progress").replace("__", "-") not in form_fields(response)
+    assert f"This period is {status.label.lower()}" in text_of(response)
+    olive.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-status": UpdateStatus.ON_TRACK,
+            f"{key(cast.hub, cast.north)}-progress": "Too late",
+            "intent": "submit",
+        },
+    )
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+    burglary = QuarterlyUpdate.objects.get(action=cast.burglary, period=cast.q2)
+    assert burglary.progress == "Secret informant briefing"
+
+
+def test_an_update_reopened_for_amendment_can_be_changed_in_a_reported_period(olive, cast):
+    update = QuarterlyUpdate.objects.get(action=cast.burglary, period=cast.q2)
+    cast.q2.status = PeriodStatus.REPORTED
+    cast.q2.save()
+    Amendment.objects.create(update=update, reason="Wrong figure reported", opened_by=cast.alice)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(state=UpdateState.RETURNED)
+    response = olive.get(page_url(cast))
+    assert "Re-opened for an amendment: Wrong figure reported" in text_of(response)
+    post(
+        olive,
+        cast,
+        intent="submit",
+        **{field(cast.burglary, None, "progress"): "Corrected briefing note"},
+    )
+    update.refresh_from_db()
+    assert (update.progress, update.state) == ("Corrected briefing note", UpdateState.SUBMITTED)
+    # Everything else in the period stays locked.
+    assert field(cast.hub, cast.north, "progress").replace("__", "-") not in form_fields(
+        olive.get(page_url(cast))
+    )
+
+
+# Two people editing the same update
+
+
+def test_the_later_of_two_edits_is_refused_with_both_texts_shown(cast, django_user_model):
+    first, second = Client(), Client()
+    first.force_login(cast.olive)
+    colleague = django_user_model.objects.create_user("oscar", "oscar@example.invalid", "pw")
+    make.officer(cast.council, name="Oscar Owen", user=colleague)
+    PartnershipRole.objects.create(user=colleague, partnership=cast.castle, role=Role.OFFICER)
+    second.force_login(colleague)
+
+    progress = f"{key(cast.hub, cast.north)}-progress"
+    status = f"{key(cast.hub, cast.north)}-status"
+    first_form = form_fields(first.get(page_url(cast)))
+    second_form = form_fields(second.get(page_url(cast)))
+
+    first.post(
+        page_url(cast),
+        first_form | {progress: "Olive's text", status: "on_track", "intent": "draft"},
+    )
+    refused = second.post(
+        page_url(cast),
+        second_form | {progress: "Oscar's text", status: "at_risk", "intent": "draft"},
+    )
+    assert refused.status_code == 200
+    text = text_of(refused)
+    assert "Nothing was saved" in text
+    assert "saved this update while you were editing" in text
+    assert "Olive's text" in text  # theirs, shown
+    assert form_fields(refused)[progress] == "Oscar's text"  # his, still in the form
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (update.progress, update.version) == ("Olive's text", 1)
+
+    # Having seen Olive's text, saving again replaces it deliberately.
+    again = form_fields(refused)
+    assert again[f"{key(cast.hub, cast.north)}-version"] == "1"
+    second.post(page_url(cast), again | {"intent": "draft"})
+    update.refresh_from_db()
+    assert (update.progress, update.version, update.author) == ("Oscar's text", 2, colleague)
+
+
+def test_a_conflict_on_one_update_saves_none_of_the_page(client, cast):
+    olive = signed_in(client, cast.olive)
+    stale = form_fields(olive.get(page_url(cast)))
+    post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Saved elsewhere"})
+    olive.post(
+        page_url(cast),
+        stale
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Stale edit",
+            f"{key(cast.hub, cast.south)}-progress": "Fresh edit",
+            "intent": "draft",
+        },
+    )
+    assert QuarterlyUpdate.objects.get(
+        action=cast.hub, period=cast.q2, district=cast.north
+    ).progress == ("Saved elsewhere")
+    assert not QuarterlyUpdate.objects.filter(
+        action=cast.hub, period=cast.q2, district=cast.south
+    ).exists()
+
+
+# The 4 Ps
+
+
+def test_a_partnership_reporting_by_the_4ps_gets_a_summary_per_priority(olive, cast):
+    cast.castle.reports_by_priority_summary = True
+    cast.castle.save()
+    response = olive.get(page_url(cast))
+    assert "Summary by priority (the 4 Ps)" in text_of(response)
+    [safer, crime] = cast.plan.priorities.order_by("number")
+    post(
+        olive,
+        cast,
+        **{f"p{safer.pk}__pursue": "Two dealers arrested", f"p{safer.pk}__prevent": "Talks"},
+    )
+    summary = PrioritySummary.objects.get(priority=safer, period=cast.q2)
+    assert (summary.organisation, summary.pursue, summary.state, summary.version) == (
+        cast.council,
+        "Two dealers arrested",
+        UpdateState.DRAFT,
+        1,
+    )
+    assert not PrioritySummary.objects.filter(priority=crime).exists()
+    post(olive, cast, intent="submit")
+    summary.refresh_from_db()
+    assert summary.state == UpdateState.SUBMITTED
+
+
+def test_no_summary_forms_where_the_partnership_reports_by_action(olive, cast):
+    assert "4 Ps" not in text_of(olive.get(page_url(cast)))
