@@ -430,3 +430,11 @@ def test_a_partnership_reporting_by_the_4ps_gets_a_summary_per_priority(olive, c
 
 def test_no_summary_forms_where_the_partnership_reports_by_action(olive, cast):
     assert "4 Ps" not in text_of(olive.get(page_url(cast)))
+
+
+def test_a_refusal_explains_itself_in_the_house_style(client, cast):
+    response = signed_in(client, cast.bob).get(page_url(cast))
+    assert response.status_code == 403
+    text = text_of(response)
+    assert "You cannot do that here" in text
+    assert "Only the partnership's officers and coordinators write updates." in text
