@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.test import override_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,3 +47,10 @@ def chromium() -> Iterator[Any]:
             del os.environ[ASYNC_UNSAFE]
         else:
             os.environ[ASYNC_UNSAFE] = before
+
+
+@pytest.fixture
+def demo(transactional_db: None) -> None:
+    """The demo partnerships, with the demo sign-ins (created only when DEBUG is on)."""
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=StringIO())
