@@ -123,7 +123,7 @@ def test_the_page_has_a_form_for_each_of_the_officers_updates_and_last_quarters_
     assert field(cast.hub, cast.south, "progress").replace("__", "-") in fields
     assert not any(name.startswith(key(cast.patrols, cast.north)) for name in fields)
     text = text_of(response)
-    assert "Last quarter's update (2016/17 Q1)" in text
+    assert "Last quarter (2016/17 Q1)" in text
     assert "Venue found" in text  # Q1 north
     assert "No venue yet" in text  # Q1 south
 
