@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from csp.models import (
     Action,
@@ -193,7 +194,7 @@ class ReportingPeriodInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(SimpleHistoryAdmin):
     list_display = ["title", "partnership", "version_label", "years_label", "status"]
     list_filter = ["status", "partnership"]
     search_fields = ["title", "slug", "partnership__name"]
@@ -233,7 +234,7 @@ class ObjectiveInline(admin.TabularInline):
 
 
 @admin.register(Priority)
-class PriorityAdmin(admin.ModelAdmin):
+class PriorityAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "plan"]
     list_filter = ["plan__partnership", "plan"]
     search_fields = ["title", "description"]
@@ -275,7 +276,7 @@ class ActionInline(admin.TabularInline):
 
 
 @admin.register(StrategicObjective)
-class StrategicObjectiveAdmin(admin.ModelAdmin):
+class StrategicObjectiveAdmin(SimpleHistoryAdmin):
     form = StrategicObjectiveForm
     list_display = ["reference", "title", "priority", "is_statutory"]
     list_filter = ["priority__plan", "is_statutory", "strands__strand"]
@@ -313,7 +314,7 @@ class QuarterlyUpdateInline(admin.StackedInline):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(SimpleHistoryAdmin):
     list_display = ["reference", "description", "timescale", "lead_as_written", "is_restricted"]
     list_filter = [
         "objective__priority__plan",
@@ -335,7 +336,7 @@ class MeasureFigureInline(admin.TabularInline):
 
 
 @admin.register(QuarterlyUpdate)
-class QuarterlyUpdateAdmin(admin.ModelAdmin):
+class QuarterlyUpdateAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "period", "district", "status", "state", "updated_at"]
     list_filter = ["period__plan", "status", "state", "district"]
     search_fields = ["progress", "risks", "action__description"]
@@ -346,7 +347,7 @@ class QuarterlyUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(admin.ModelAdmin):
+class ReportingPeriodAdmin(SimpleHistoryAdmin):
     list_display = ["label", "plan", "deadline", "status"]
     list_filter = ["status", "plan"]
     search_fields = ["plan__title"]
@@ -354,7 +355,7 @@ class ReportingPeriodAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrioritySummary)
-class PrioritySummaryAdmin(admin.ModelAdmin):
+class PrioritySummaryAdmin(SimpleHistoryAdmin):
     list_display = ["priority", "organisation", "period", "state"]
     list_filter = ["period__plan", "state", "organisation"]
     search_fields = ["pursue", "prevent", "protect", "prepare"]

@@ -13,11 +13,13 @@ from django_tables2 import RequestConfig
 from csp.access import SignInRequired, sees_restricted
 from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing
+from csp.history import action_history
 from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
 from csp.tables import ActionTable
 from csp.views.common import visible_or_404
 
 PAGE_SIZES = (25, 50, 100, 200)
+HISTORY_SHOWN = 50
 
 
 def _listing_or_sign_in(request: HttpRequest) -> ActionListing:
@@ -127,6 +129,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("-period__year", "-period__quarter", F("district__name").asc(nulls_first=True))
     )
     timeline = [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
+    is_member = sees_restricted(request.user, plan.partnership_id)
+    # Who changed what is for the partnership's members only, never the public view.
+    history = action_history(action, request.user, limit=HISTORY_SHOWN + 1) if is_member else []
     return render(
         request,
         "actions/detail.html",
@@ -150,6 +155,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "status": action.status_for(user=request.user),
             "timeline": timeline,
-            "is_member": sees_restricted(request.user, plan.partnership_id),
+            "is_member": is_member,
+            "history": history[:HISTORY_SHOWN],
+            "history_cut": len(history) > HISTORY_SHOWN,
+            "history_shown": HISTORY_SHOWN,
         },
     )
