@@ -187,3 +187,7 @@ LOGGING = {
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# The admin's change history is for reading: restoring an old version would step round the
+# version lock on updates and the lock on reported periods.
+SIMPLE_HISTORY_REVERT_DISABLED = True

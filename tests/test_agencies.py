@@ -183,6 +183,7 @@ def test_a_partnership_that_is_not_a_responsible_authority_has_no_flag(charlie, 
 
 
 def test_an_organisation_in_no_partnership_says_none(alice, cast):
+    Membership.objects.filter(organisation=cast.council).delete()
     html = alice.get("/agencies/castle-council/").content.decode()
     assert "<li>None</li>" in html
 
