@@ -6,6 +6,8 @@ link through to edit it in full, since the admin cannot nest inlines.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -34,6 +36,7 @@ from csp.models import (
     QuarterlyUpdate,
     ReportingPeriod,
     Risk,
+    Role,
     StatutoryStrand,
     StrategicObjective,
     Theme,
@@ -45,29 +48,93 @@ admin.site.site_header = "CSP Tracker administration"
 admin.site.site_title = "CSP Tracker"
 
 
+# -- who sees what ---------------------------------------------------------------------------
+
+# How each model reaches its partnership. Organisations and officers are shared between
+# partnerships (Essex Police serves several), so a coordinator sees those of their members.
+PARTNERSHIP_PATHS: dict[type[models.Model], str] = {
+    Partnership: "",
+    District: "partnership",
+    Membership: "partnership",
+    PartnershipRole: "partnership",
+    Risk: "partnership",
+    Funding: "partnership",
+    Organisation: "memberships__partnership",
+    Officer: "organisation__memberships__partnership",
+    Plan: "partnership",
+    ReportingPeriod: "plan__partnership",
+    Priority: "plan__partnership",
+    Theme: "priority__plan__partnership",
+    StrategicObjective: "priority__plan__partnership",
+    ObjectiveStrand: "objective__priority__plan__partnership",
+    Action: "objective__priority__plan__partnership",
+    ActionLead: "action__objective__priority__plan__partnership",
+    Measure: "action__objective__priority__plan__partnership",
+    QuarterlyUpdate: "action__objective__priority__plan__partnership",
+    MeasureFigure: "update__action__objective__priority__plan__partnership",
+    PrioritySummary: "priority__plan__partnership",
+    ScrutinyReport: "partnership",
+}
+
+
+def scoped(queryset: QuerySet, user: Any) -> QuerySet:
+    """``queryset`` cut to the partnerships ``user`` coordinates, unless a superuser."""
+    path = PARTNERSHIP_PATHS.get(queryset.model)
+    if user.is_superuser or path is None:
+        return queryset
+    coordinated = PartnershipRole.objects.filter(user_id=user.pk, role=Role.COORDINATOR).values(
+        "partnership_id"
+    )
+    lookup = f"{path}__in" if path else "pk__in"
+    inner = queryset.model._default_manager.filter(**{lookup: coordinated}).values("pk")
+    return queryset.filter(pk__in=inner)
+
+
+class Scoped:
+    """A coordinator (staff, not superuser) sees, and can choose, only their partnerships' rows.
+
+    Applied to every admin class and inline here: the change lists, the change forms, and the
+    choices offered in foreign key and many-to-many fields. Autocomplete fields ask the related
+    model's admin, which is scoped too. Only superusers create or delete whole partnerships.
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scoped(super().get_queryset(request), request.user)  # type: ignore[misc]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model in PARTNERSHIP_PATHS and "queryset" not in kwargs:
+            kwargs["queryset"] = scoped(db_field.related_model._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model in PARTNERSHIP_PATHS and "queryset" not in kwargs:
+            kwargs["queryset"] = scoped(db_field.related_model._default_manager.all(), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 # -- partnerships and their members --------------------------------------------------------
 
 
-class DistrictInline(admin.TabularInline):
+class DistrictInline(Scoped, admin.TabularInline):
     model = District
     extra = 0
     prepopulated_fields = {"slug": ["name"]}
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(Scoped, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["organisation"]
 
 
-class RiskInline(admin.TabularInline):
+class RiskInline(Scoped, admin.TabularInline):
     model = Risk
     extra = 0
     fields = ["number", "title", "likelihood", "impact"]
     show_change_link = True
 
 
-class FundingInline(admin.TabularInline):
+class FundingInline(Scoped, admin.TabularInline):
     model = Funding
     extra = 0
     fields = ["financial_year", "source", "amount", "is_top_slice", "recipient", "plan"]
@@ -75,14 +142,14 @@ class FundingInline(admin.TabularInline):
     show_change_link = True
 
 
-class PartnershipRoleInline(admin.TabularInline):
+class PartnershipRoleInline(Scoped, admin.TabularInline):
     model = PartnershipRole
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Partnership)
-class PartnershipAdmin(admin.ModelAdmin):
+class PartnershipAdmin(Scoped, admin.ModelAdmin):
     list_display = ["name", "short_name", "is_public", "reports_by_priority_summary"]
     search_fields = ["name", "short_name"]
     list_filter = ["is_public", "reports_by_priority_summary"]
@@ -119,8 +186,14 @@ class PartnershipAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
 
-class OfficerInline(admin.TabularInline):
+    def has_delete_permission(self, request: HttpRequest, obj: Partnership | None = None) -> bool:
+        return request.user.is_superuser
+
+
+class OfficerInline(Scoped, admin.TabularInline):
     model = Officer
     extra = 0
     fields = ["name", "initials", "job_title", "email", "phone", "user"]
@@ -128,7 +201,7 @@ class OfficerInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(Scoped, admin.ModelAdmin):
     list_display = ["name", "short_name", "kind"]
     search_fields = ["name", "short_name", "slug"]
     list_filter = ["kind", "partnerships"]
@@ -138,7 +211,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Officer)
-class OfficerAdmin(admin.ModelAdmin):
+class OfficerAdmin(Scoped, admin.ModelAdmin):
     list_display = ["name", "initials", "organisation", "job_title", "email"]
     search_fields = ["name", "initials", "organisation__name", "organisation__short_name", "email"]
     list_filter = ["organisation"]
@@ -147,7 +220,7 @@ class OfficerAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(Scoped, admin.ModelAdmin):
     list_display = ["name", "partnership"]
     list_filter = ["partnership"]
     search_fields = ["name"]
@@ -155,14 +228,14 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Risk)
-class RiskAdmin(admin.ModelAdmin):
+class RiskAdmin(Scoped, admin.ModelAdmin):
     list_display = ["title", "partnership", "number", "rating"]
     list_filter = ["partnership", "likelihood", "impact"]
     search_fields = ["title", "description", "mitigation"]
 
 
 @admin.register(Funding)
-class FundingAdmin(admin.ModelAdmin):
+class FundingAdmin(Scoped, admin.ModelAdmin):
     list_display = [
         "source",
         "partnership",
@@ -180,21 +253,21 @@ class FundingAdmin(admin.ModelAdmin):
 # -- the plan hierarchy --------------------------------------------------------------------
 
 
-class PriorityInline(admin.TabularInline):
+class PriorityInline(Scoped, admin.TabularInline):
     model = Priority
     extra = 0
     fields = ["number", "title"]
     show_change_link = True
 
 
-class ReportingPeriodInline(admin.TabularInline):
+class ReportingPeriodInline(Scoped, admin.TabularInline):
     model = ReportingPeriod
     extra = 0
     fields = ["year", "quarter", "deadline", "status"]
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["title", "partnership", "version_label", "years_label", "status"]
     list_filter = ["status", "partnership"]
     search_fields = ["title", "slug", "partnership__name"]
@@ -221,12 +294,12 @@ class PlanAdmin(SimpleHistoryAdmin):
             )
 
 
-class ThemeInline(admin.TabularInline):
+class ThemeInline(Scoped, admin.TabularInline):
     model = Theme
     extra = 0
 
 
-class ObjectiveInline(admin.TabularInline):
+class ObjectiveInline(Scoped, admin.TabularInline):
     model = StrategicObjective
     extra = 0
     fields = ["number", "title", "theme", "is_statutory"]
@@ -234,7 +307,7 @@ class ObjectiveInline(admin.TabularInline):
 
 
 @admin.register(Priority)
-class PriorityAdmin(SimpleHistoryAdmin):
+class PriorityAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["__str__", "plan"]
     list_filter = ["plan__partnership", "plan"]
     search_fields = ["title", "description"]
@@ -268,7 +341,7 @@ class StrategicObjectiveForm(forms.ModelForm):
             ObjectiveStrand.objects.create(objective=objective, strand=strand)
 
 
-class ActionInline(admin.TabularInline):
+class ActionInline(Scoped, admin.TabularInline):
     model = Action
     extra = 0
     fields = ["number", "description", "timescale", "is_restricted"]
@@ -276,7 +349,7 @@ class ActionInline(admin.TabularInline):
 
 
 @admin.register(StrategicObjective)
-class StrategicObjectiveAdmin(SimpleHistoryAdmin):
+class StrategicObjectiveAdmin(Scoped, SimpleHistoryAdmin):
     form = StrategicObjectiveForm
     list_display = ["reference", "title", "priority", "is_statutory"]
     list_filter = ["priority__plan", "is_statutory", "strands__strand"]
@@ -292,18 +365,18 @@ class StrategicObjectiveAdmin(SimpleHistoryAdmin):
         form.save_strands(form.instance)
 
 
-class ActionLeadInline(admin.TabularInline):
+class ActionLeadInline(Scoped, admin.TabularInline):
     model = ActionLead
     extra = 0
     autocomplete_fields = ["organisation", "officer"]
 
 
-class MeasureInline(admin.TabularInline):
+class MeasureInline(Scoped, admin.TabularInline):
     model = Measure
     extra = 0
 
 
-class QuarterlyUpdateInline(admin.StackedInline):
+class QuarterlyUpdateInline(Scoped, admin.StackedInline):
     model = QuarterlyUpdate
     extra = 0
     fields = [("period", "district", "organisation"), ("status", "state"), "progress", "risks"]
@@ -314,7 +387,7 @@ class QuarterlyUpdateInline(admin.StackedInline):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["reference", "description", "timescale", "lead_as_written", "is_restricted"]
     list_filter = [
         "objective__priority__plan",
@@ -330,13 +403,13 @@ class ActionAdmin(SimpleHistoryAdmin):
     inlines = [ActionLeadInline, MeasureInline, QuarterlyUpdateInline]
 
 
-class MeasureFigureInline(admin.TabularInline):
+class MeasureFigureInline(Scoped, admin.TabularInline):
     model = MeasureFigure
     extra = 0
 
 
 @admin.register(QuarterlyUpdate)
-class QuarterlyUpdateAdmin(SimpleHistoryAdmin):
+class QuarterlyUpdateAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["__str__", "period", "district", "status", "state", "updated_at"]
     list_filter = ["period__plan", "status", "state", "district"]
     search_fields = ["progress", "risks", "action__description"]
@@ -347,7 +420,7 @@ class QuarterlyUpdateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(SimpleHistoryAdmin):
+class ReportingPeriodAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["label", "plan", "deadline", "status"]
     list_filter = ["status", "plan"]
     search_fields = ["plan__title"]
@@ -355,7 +428,7 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PrioritySummary)
-class PrioritySummaryAdmin(SimpleHistoryAdmin):
+class PrioritySummaryAdmin(Scoped, SimpleHistoryAdmin):
     list_display = ["priority", "organisation", "period", "state"]
     list_filter = ["period__plan", "state", "organisation"]
     search_fields = ["pursue", "prevent", "protect", "prepare"]
@@ -364,7 +437,7 @@ class PrioritySummaryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PartnershipRole)
-class PartnershipRoleAdmin(admin.ModelAdmin):
+class PartnershipRoleAdmin(Scoped, admin.ModelAdmin):
     list_display = ["user", "partnership", "role"]
     list_filter = ["partnership", "role"]
     search_fields = ["user__username", "user__email"]
@@ -372,7 +445,7 @@ class PartnershipRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScrutinyReport)
-class ScrutinyReportAdmin(admin.ModelAdmin):
+class ScrutinyReportAdmin(Scoped, admin.ModelAdmin):
     """Drafts can be edited; an issued report is a record, shown but never changed or deleted."""
 
     list_display = ["__str__", "partnership", "plan", "state", "meeting_date", "issued_at", "size"]
