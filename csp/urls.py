@@ -2,7 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from csp.views import actions, agencies, agency_report, imports, plan_files, plans, reports
+from csp.views import (
+    actions,
+    agencies,
+    agency_report,
+    imports,
+    periods,
+    plan_files,
+    plans,
+    reports,
+)
 
 urlpatterns = [
     path("", plans.home, name="home"),
@@ -10,6 +19,26 @@ urlpatterns = [
     path("plans/<slug:slug>/", plans.dashboard, name="plan-dashboard"),
     path("plans/<slug:slug>/export.xlsx", plan_files.plan_export_xlsx, name="plan-export-xlsx"),
     path("plans/<slug:slug>/export.csv", plan_files.plan_export_csv, name="plan-export-csv"),
+    path("plans/<slug:slug>/periods/new/", periods.period_new, name="period-new"),
+    path("periods/<int:pk>/", periods.period_review, name="period-review"),
+    path("periods/<int:pk>/close/", periods.period_close, name="period-close"),
+    path("periods/<int:pk>/reopen/", periods.period_reopen, name="period-reopen"),
+    path("periods/<int:pk>/report/", periods.period_report, name="period-report"),
+    path(
+        "periods/<int:pk>/updates/<int:update_pk>/accept/",
+        periods.update_accept,
+        name="review-accept",
+    ),
+    path(
+        "periods/<int:pk>/updates/<int:update_pk>/return/",
+        periods.update_return,
+        name="review-return",
+    ),
+    path(
+        "periods/<int:pk>/updates/<int:update_pk>/amend/",
+        periods.update_amend,
+        name="review-amend",
+    ),
     path("partnerships/<slug:slug>/import/", imports.upload, name="plan-import"),
     path(
         "partnerships/<slug:slug>/import/<str:token>/", imports.preview, name="plan-import-preview"

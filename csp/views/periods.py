@@ -1,0 +1,483 @@
+"""A coordinator's reporting periods: opening one, reviewing its updates, and its life cycle.
+
+A period is opened for a quarter with a deadline; its leads write their updates; the
+coordinator accepts each submitted update or returns it with a comment, chases what is missing,
+closes the period, and marks it reported once it has gone to committee. A reported period is
+locked (``refuse_if_locked``): changing one of its updates needs an ``Amendment`` with a reason,
+which accepting the amended update closes again.
+
+Only the partnership's coordinators see these pages; other members get a 403 and other
+partnerships' periods answer 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from csp import access
+from csp.cycle import PeriodSlots
+from csp.models import (
+    Amendment,
+    PeriodStatus,
+    Plan,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    UpdateState,
+)
+from csp.models.updates import refuse_if_locked
+from csp.quarters import FinancialQuarter
+from csp.views.common import visible_or_404
+
+T = TypeVar("T")
+
+
+def _require_coordinator(request: HttpRequest, partnership_id: int) -> None:
+    if access.is_coordinator(request.user, partnership_id):
+        return
+    if not request.user.is_authenticated:
+        raise access.SignInRequired
+    raise PermissionDenied("Only the partnership's coordinators can manage reporting periods.")
+
+
+def _coordinated_plan(request: HttpRequest, slug: str) -> Plan:
+    everything = Plan.objects.select_related("partnership")
+    plan = visible_or_404(request, everything.visible_to(request.user), everything, slug=slug)
+    _require_coordinator(request, plan.partnership_id)
+    return plan
+
+
+def _coordinated_period(request: HttpRequest, pk: int) -> ReportingPeriod:
+    everything = ReportingPeriod.objects.select_related("plan__partnership")
+    visible = everything.filter(plan__in=Plan.objects.visible_to(request.user))
+    period = visible_or_404(request, visible, everything, pk=pk)
+    _require_coordinator(request, period.plan.partnership_id)
+    return period
+
+
+def _update_in(period: ReportingPeriod, update_pk: int) -> QuarterlyUpdate:
+    update = (
+        QuarterlyUpdate.objects.filter(pk=update_pk, period=period)
+        .select_related("action__objective__priority", "district", "organisation", "period")
+        .first()
+    )
+    if update is None:
+        raise Http404
+    return update
+
+
+def _name(update: QuarterlyUpdate) -> str:
+    """ "1.1.2 North": how the messages name an update."""
+    where = update.district.name if update.district is not None else "whole area"
+    return f"{update.action.reference} {where}"
+
+
+# -- opening a period -------------------------------------------------------------------------
+
+
+class PeriodForm(forms.Form):
+    """A quarter of the plan not yet opened, and the deadline for its updates."""
+
+    quarter = forms.CharField(
+        label="Quarter", error_messages={"required": "Choose the quarter to open."}
+    )
+    deadline_day = forms.CharField(required=False)
+    deadline_month = forms.CharField(required=False)
+    deadline_year = forms.CharField(required=False)
+
+    def __init__(self, *args, plan: Plan, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.opened = {
+            FinancialQuarter(p.year, p.quarter): p for p in plan.periods.order_by("year", "quarter")
+        }
+        self.available = [
+            q
+            for year in range(plan.first_year, plan.last_year + 1)
+            for q in (FinancialQuarter(year, n) for n in range(1, 5))
+            if q not in self.opened
+        ]
+        if self.available and not self.is_bound:
+            # Suggest the quarter after the latest one opened.
+            latest = max(self.opened, default=None)
+            later = [q for q in self.available if latest is None or q > latest]
+            self.fields["quarter"].initial = (later or self.available)[0].slug
+
+    def clean_quarter(self) -> FinancialQuarter:
+        text = self.cleaned_data["quarter"]
+        try:
+            quarter = FinancialQuarter.parse(text)
+        except ValueError:
+            raise ValidationError("Choose a quarter from the list.") from None
+        if not self.plan.first_year <= quarter.year <= self.plan.last_year:
+            raise ValidationError(
+                f"{self.plan.title} runs {self.plan.years_label} only: "
+                f"choose one of its quarters, not {quarter.label}."
+            )
+        if quarter in self.opened:
+            raise ValidationError(self.already_opened(quarter))
+        return quarter
+
+    def already_opened(self, quarter: FinancialQuarter) -> str:
+        period = self.opened.get(quarter)
+        status = f" (it is {period.get_status_display().lower()})" if period else ""
+        return f"{quarter.label} has already been opened{status}. Each quarter is opened once."
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean()
+        raw = [data.get(f"deadline_{part}", "").strip() for part in ("day", "month", "year")]
+        data["deadline"] = None
+        if not all(raw):
+            self.add_error(
+                "deadline_day",
+                "Enter the deadline as a day, month and year."
+                if any(raw)
+                else "Enter the deadline for updates.",
+            )
+            return data
+        try:
+            day, month, year = (int(part) for part in raw)
+            deadline = datetime.date(year, month, day)
+        except ValueError:
+            self.add_error("deadline_day", "The deadline must be a real date, like 14 10 2016.")
+            return data
+        quarter = data.get("quarter")
+        if isinstance(quarter, FinancialQuarter) and deadline < quarter.start:
+            self.add_error(
+                "deadline_day",
+                f"The deadline must be after {quarter.label} starts ({quarter.start:%-d %B %Y}).",
+            )
+            return data
+        data["deadline"] = deadline
+        return data
+
+    def quarter_choices(self) -> list[tuple[str, str, bool]]:
+        chosen = self["quarter"].value()
+        return [(q.slug, q.label, q.slug == chosen) for q in self.available]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def period_new(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = _coordinated_plan(request, slug)
+    form = PeriodForm(request.POST if request.method == "POST" else None, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        quarter: FinancialQuarter = form.cleaned_data["quarter"]
+        deadline: datetime.date = form.cleaned_data["deadline"]
+        try:
+            with transaction.atomic():
+                period = ReportingPeriod.objects.create(
+                    plan=plan, year=quarter.year, quarter=quarter.quarter, deadline=deadline
+                )
+        except IntegrityError:
+            # Opened by someone else since the form was drawn.
+            form.add_error("quarter", form.already_opened(quarter))
+        else:
+            messages.success(
+                request,
+                f"{period.label} is open. Updates are due by {deadline:%-d %B %Y}.",
+            )
+            return redirect("period-review", period.pk)
+    return render(
+        request,
+        "periods/new.html",
+        {"plan": plan, "partnership": plan.partnership, "form": form},
+    )
+
+
+# -- reviewing a period -----------------------------------------------------------------------
+
+
+class AcceptForm(forms.Form):
+    # The version the coordinator read: accepting text they have not seen is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReturnForm(AcceptForm):
+    comment = forms.CharField(
+        label="Comment for the lead",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter a comment saying what needs to change."},
+    )
+
+
+class AmendmentForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the amendment",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter the reason for re-opening this update."},
+    )
+
+
+@dataclass
+class FormError:
+    """A failed form on the review page: which update, which form, and the message."""
+
+    update_pk: int
+    form: str  # "return" or "amend"
+    message: str
+
+    @property
+    def field_id(self) -> str:
+        return f"{self.form}-{self.update_pk}"
+
+
+def deadline_note(period: ReportingPeriod, today: datetime.date) -> str:
+    """ "3 days left", "due today", "overdue by 2 days"; nothing once the period is not open."""
+    if period.deadline is None or period.status != PeriodStatus.OPEN:
+        return ""
+    days = (period.deadline - today).days
+    if days > 0:
+        return f"{days} day{'s' if days != 1 else ''} left"
+    if days == 0:
+        return "due today"
+    return f"overdue by {-days} day{'s' if days != -1 else ''}"
+
+
+@require_http_methods(["GET", "HEAD"])
+def period_review(request: HttpRequest, pk: int) -> HttpResponse:
+    period = _coordinated_period(request, pk)
+    return _review_page(request, period)
+
+
+def _review_page(
+    request: HttpRequest, period: ReportingPeriod, error: FormError | None = None
+) -> HttpResponse:
+    slots = PeriodSlots(period)
+    updates = [slot.update for slot in slots.slots if slot.update is not None]
+    # PeriodSlots brings each update's figures; the page also names their measures and the
+    # reporting organisation: two more queries, however many updates there are.
+    prefetch_related_objects(updates, "organisation", "figures__measure")
+    for update in updates:
+        if error is not None and update.pk == error.update_pk:
+            # The template shows the message by the failed form: ``return_error``, ``amend_error``.
+            setattr(update, f"{error.form}_error", error.message)
+    locked = period.status == PeriodStatus.REPORTED
+    awaiting = [s for s in slots.slots if s.state == UpdateState.SUBMITTED]
+    return render(
+        request,
+        "periods/review.html",
+        {
+            "period": period,
+            "plan": period.plan,
+            "partnership": period.plan.partnership,
+            "deadline_note": deadline_note(period, timezone.localdate()),
+            "totals": slots.totals,
+            "awaiting_total": len(awaiting),
+            "by_organisation": slots.by_organisation(),
+            "by_priority": slots.by_priority(),
+            "awaiting": [(slot, not locked or slot.in_amendment) for slot in awaiting],
+            "outstanding": [s for s in slots.slots if s.is_outstanding],
+            "accepted": [s for s in slots.slots if s.state == UpdateState.ACCEPTED],
+            "locked": locked,
+            "error": error,
+            "wide_layout": True,
+        },
+    )
+
+
+# -- what a coordinator does to an update ------------------------------------------------------
+
+
+class Refused(Exception):
+    """A review action that cannot be done now; the message says why."""
+
+
+def _claim(update: QuarterlyUpdate, version: int) -> None:
+    """Move the update on from the version the coordinator read, or refuse: it has changed."""
+    if not QuarterlyUpdate.objects.claim_version(update.pk, version):
+        raise Refused(
+            f"{_name(update)} has changed since you opened the page. Check it again below."
+        )
+    update.version = version + 1
+
+
+def accept(update: QuarterlyUpdate, version: int) -> bool:
+    """Accept a submitted update; close its amendment if it has one. True if one was closed."""
+    if update.state != UpdateState.SUBMITTED:
+        raise Refused(
+            f"{_name(update)} is {update.get_state_display().lower()}: "
+            "only a submitted update can be accepted."
+        )
+    refuse_if_locked(update.period, update)
+    amendment = update.open_amendment
+    with transaction.atomic():
+        _claim(update, version)
+        update.state = UpdateState.ACCEPTED
+        update.save(update_fields=["state", "version", "updated_at"])
+        if amendment is not None:
+            amendment.closed_at = timezone.now()
+            amendment.save(update_fields=["closed_at"])
+    return amendment is not None
+
+
+def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
+    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
+        raise Refused(
+            f"{_name(update)} is {update.get_state_display().lower()}: "
+            "only a submitted or accepted update can be returned."
+        )
+    refuse_if_locked(update.period, update)
+    with transaction.atomic():
+        _claim(update, version)
+        update.state = UpdateState.RETURNED
+        update.return_comment = comment
+        update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+
+
+def open_amendment(update: QuarterlyUpdate, reason: str, user: User | None) -> None:
+    """Re-open an update of a reported period for its lead to change, giving the reason."""
+    if update.period.status != PeriodStatus.REPORTED:
+        raise Refused(f"{update.period.label} has not been reported: return the update instead.")
+    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
+        raise Refused(f"{_name(update)} is already with its lead.")
+    if update.open_amendment is not None:
+        raise Refused(f"{_name(update)} is already open for amendment.")
+    try:
+        with transaction.atomic():
+            Amendment.objects.create(update=update, reason=reason, opened_by=user)
+            # The lead sees the reason as the coordinator's comment on the returned update.
+            update.state = UpdateState.RETURNED
+            update.return_comment = reason
+            update.version += 1
+            update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+    except IntegrityError:
+        raise Refused(f"{_name(update)} is already open for amendment.") from None
+
+
+def _attempt(request: HttpRequest, action: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
+    """Run ``action``; a refusal or a locked period becomes an error message, never a 500."""
+    try:
+        return True, action(*args)
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    except ValidationError as error:  # PeriodLocked among them
+        messages.error(request, " ".join(error.messages))
+    return False, None
+
+
+@require_POST
+def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
+    period = _coordinated_period(request, pk)
+    update = _update_in(period, update_pk)
+    form = AcceptForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Something went wrong with that form. Please try again.")
+        return redirect("period-review", period.pk)
+    done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
+    if done:
+        closing = " Its amendment is closed." if closed else ""
+        messages.success(request, f"Accepted {_name(update)}.{closing}")
+    return redirect("period-review", period.pk)
+
+
+@require_POST
+def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
+    period = _coordinated_period(request, pk)
+    update = _update_in(period, update_pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        if "comment" in form.errors:
+            return _review_page(
+                request, period, FormError(update.pk, "return", str(form.errors["comment"][0]))
+            )
+        messages.error(request, "Something went wrong with that form. Please try again.")
+        return redirect("period-review", period.pk)
+    comment = form.cleaned_data["comment"].replace("\r\n", "\n")
+    if _attempt(request, return_to_lead, update, form.cleaned_data["version"], comment)[0]:
+        who = update.organisation.name if update.organisation else "its lead"
+        later = (
+            " The period is closed: re-open it so they can change the update."
+            if period.status == PeriodStatus.CLOSED
+            else ""
+        )
+        messages.success(request, f"Returned {_name(update)} to {who} with your comment.{later}")
+    return redirect("period-review", period.pk)
+
+
+@require_POST
+def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
+    period = _coordinated_period(request, pk)
+    update = _update_in(period, update_pk)
+    form = AmendmentForm(request.POST)
+    if not form.is_valid():
+        return _review_page(
+            request, period, FormError(update.pk, "amend", str(form.errors["reason"][0]))
+        )
+    reason = form.cleaned_data["reason"].replace("\r\n", "\n")
+    user = request.user if isinstance(request.user, User) else None
+    if _attempt(request, open_amendment, update, reason, user)[0]:
+        messages.success(
+            request,
+            f"{_name(update)} is open for amendment. Its lead can change it; "
+            "accepting it again closes the amendment.",
+        )
+    return redirect("period-review", period.pk)
+
+
+# -- a period's life cycle: open, closed, reported --------------------------------------------
+
+# Each status a period can be moved to, the one status it is moved from, and what the
+# coordinator is told when it is done.
+MOVES = {
+    PeriodStatus.CLOSED: (
+        PeriodStatus.OPEN,
+        "{label} is closed. Leads can no longer change their updates.",
+    ),
+    PeriodStatus.OPEN: (PeriodStatus.CLOSED, "{label} is open again for updates."),
+    PeriodStatus.REPORTED: (
+        PeriodStatus.CLOSED,
+        "{label} is marked reported and locked. Changing an update now needs an amendment.",
+    ),
+}
+REFUSALS = {
+    PeriodStatus.CLOSED: "Only an open period can be closed; {label} is {status}.",
+    PeriodStatus.OPEN: "Only a closed period can be re-opened; {label} is {status}.",
+    PeriodStatus.REPORTED: "Close {label} before marking it reported; it is {status}.",
+}
+
+
+def move_period(period: ReportingPeriod, to: PeriodStatus) -> None:
+    """Move ``period`` to status ``to`` from the one status ``MOVES`` allows, or refuse."""
+    with transaction.atomic():
+        current = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+        if current.status != MOVES[to][0]:
+            status = current.get_status_display().lower()
+            raise Refused(REFUSALS[to].format(label=current.label, status=status))
+        current.status = to
+        current.save(update_fields=["status"])
+    period.status = to
+
+
+def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
+    period = _coordinated_period(request, pk)
+    if _attempt(request, move_period, period, to)[0]:
+        messages.success(request, MOVES[to][1].format(label=period.label))
+    return redirect("period-review", period.pk)
+
+
+@require_POST
+def period_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, PeriodStatus.CLOSED)
+
+
+@require_POST
+def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, PeriodStatus.OPEN)
+
+
+@require_POST
+def period_report(request: HttpRequest, pk: int) -> HttpResponse:
+    return _move(request, pk, PeriodStatus.REPORTED)

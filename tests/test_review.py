@@ -1,0 +1,433 @@
+"""The coordinator's review of a period: who owes what, accepting and returning, amendments."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from csp.cycle import PeriodSlots, UpdateInput, save_update
+from csp.models import (
+    Amendment,
+    Measure,
+    MeasureFigure,
+    PeriodLocked,
+    PeriodStatus,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    UpdateState,
+    UpdateStatus,
+)
+from tests import factories as make
+from tests.html import tables
+
+pytestmark = pytest.mark.django_db
+
+
+def submitted(cast, action=None, district=None, period=None, **kwargs):
+    """A submitted update, by default Castle Council's for the hub in North, 2016/17 Q2."""
+    values = {
+        "organisation": cast.council,
+        "author": cast.olive,
+        "submitted_at": timezone.now(),
+        "progress": "Venue booked for Tuesdays",
+        "risks": "Lease not yet signed",
+        "state": UpdateState.SUBMITTED,
+    } | kwargs
+    return make.update(
+        action or cast.hub,
+        period or cast.q2,
+        UpdateStatus.AT_RISK,
+        district or cast.north,
+        **values,
+    )
+
+
+def review(period):
+    return f"/periods/{period.pk}/"
+
+
+def act(update, what):
+    return f"/periods/{update.period_id}/updates/{update.pk}/{what}/"
+
+
+def fresh(update):
+    return QuarterlyUpdate.objects.get(pk=update.pk)
+
+
+def report(period):
+    ReportingPeriod.objects.filter(pk=period.pk).update(status=PeriodStatus.REPORTED)
+    period.refresh_from_db()
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+
+def test_it_shows_the_period_with_its_status_and_deadline(alice, cast):
+    cast.q2.deadline = timezone.localdate() + datetime.timedelta(days=5)
+    cast.q2.save()
+    html = alice.get(review(cast.q2)).content.decode()
+    assert "2016/17 Q2 updates – Castle Plan 2016/17" in html
+    assert '<strong class="govuk-tag govuk-tag--green">Open</strong>' in html
+    assert "(5 days left)" in html
+
+
+def test_it_says_when_the_deadline_has_passed(alice, cast):
+    cast.q2.deadline = timezone.localdate() - datetime.timedelta(days=2)
+    cast.q2.save()
+    html = alice.get(review(cast.q2)).content.decode()
+    assert "<strong>overdue by 2 days</strong>" in html
+    # Everything still owed is late.
+    assert html.count('govuk-tag--red">Late</strong>') == 5
+
+
+def test_it_counts_what_has_come_in_by_organisation_and_priority(alice, cast):
+    submitted(cast)
+    cast.q2.deadline = timezone.localdate() - datetime.timedelta(days=1)
+    cast.q2.save()
+    found = tables(alice.get(review(cast.q2)))
+    header = ["Expected", "Accepted", "Submitted", "Returned", "Draft", "Missing", "Late"]
+    assert found[0][0] == ["Organisation", *header]
+    assert found[0][1:] == [
+        # hub north submitted, hub south missing, burglary (whole area) accepted
+        ["Castle Council", "3", "1", "1", "0", "0", "1", "1"],
+        # patrols north; covert north and south: nothing yet
+        ["Shire Police", "3", "0", "0", "0", "0", "3", "3"],
+    ]
+    assert found[1][0] == ["Priority", *header]
+    assert found[1][1:] == [
+        ["1. Safer communities", "3", "0", "1", "0", "0", "2", "2"],
+        ["2. Acquisitive crime", "3", "1", "0", "0", "0", "2", "2"],
+    ]
+
+
+def test_it_lists_who_to_chase(alice, cast):
+    make.update(cast.covert, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.DRAFT)
+    make.update(
+        cast.hub,
+        cast.q2,
+        UpdateStatus.AT_RISK,
+        cast.south,
+        state=UpdateState.RETURNED,
+        return_comment="Say when the lease is signed",
+    )
+    chase = next(t for t in tables(alice.get(review(cast.q2))) if t[0][0] == "Action")
+    assert chase[0] == ["Action", "District", "Owed by", "State", "Comment"]
+    rows = [[row[0].split()[0], *row[1:]] for row in chase[1:]]
+    assert rows == [
+        ["1.1.1", "North", "SP", "Missing", ""],
+        ["1.1.2", "North", "CC", "Missing", ""],
+        ["1.1.2", "South", "CC", "Returned", "Say when the lease is signed"],
+        ["2.1.1", "North", "SP", "Draft", ""],
+        ["2.1.1", "South", "SP", "Missing", ""],
+    ]
+
+
+def test_it_shows_an_update_awaiting_review_in_full(alice, cast):
+    measure = Measure.objects.create(action=cast.hub, description="Sessions held", unit="sessions")
+    update = submitted(
+        cast, submitted_at=datetime.datetime(2016, 10, 3, 9, 30, tzinfo=datetime.UTC)
+    )
+    MeasureFigure.objects.create(measure=measure, update=update, value=Decimal("12"))
+    html = alice.get(review(cast.q2)).content.decode()
+    assert "Awaiting review (1)" in html
+    assert "Open a community safety hub" in html
+    assert "Castle Council" in html
+    assert '<strong class="govuk-tag govuk-tag--orange">At risk</strong>' in html
+    assert "Venue booked for Tuesdays" in html
+    assert "Lease not yet signed" in html
+    assert "Sessions held: 12 sessions" in html
+    assert "olive, 3 October 2016, 10:30" in html
+    assert f'action="{act(update, "accept")}"' in html
+    assert f'action="{act(update, "return")}"' in html
+    assert f'name="version" value="{update.version}"' in html
+
+
+def test_accepted_updates_are_listed_compactly(alice, cast):
+    accepted = next(
+        t
+        for t in tables(alice.get(review(cast.q2)))
+        if t[0][0] == "Action" and t[0][2] == "Organisation"
+    )
+    assert accepted[1][0].startswith("2.1.2 Target hardening")
+    assert accepted[1][1:] == ["Whole area", "CC", "At risk"]
+
+
+def test_the_page_does_not_query_more_for_more_updates(alice, cast, django_assert_max_num_queries):
+    measure = Measure.objects.create(action=cast.hub, description="Sessions held")
+    MeasureFigure.objects.create(measure=measure, update=submitted(cast), value=1)
+    with CaptureQueriesContext(connection) as few:
+        assert alice.get(review(cast.q2)).status_code == 200
+    objective = cast.hub.objective
+    for n in range(12):
+        action = make.action(objective, description=f"Extra {n}", lead=cast.police)
+        measure = Measure.objects.create(action=action, description="Arrests")
+        for district in (cast.north, cast.south):
+            update = submitted(cast, action, district, organisation=cast.police, author=cast.dave)
+            MeasureFigure.objects.create(measure=measure, update=update, value=n)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = alice.get(review(cast.q2))
+    assert "Awaiting review (25)" in response.content.decode()
+
+
+# -- who may see it ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["olive", "dave", "bob", "clara"])
+def test_other_members_may_not_review(client, cast, who):
+    client.force_login(getattr(cast, who))
+    assert client.get(review(cast.q2)).status_code == 403
+
+
+def test_another_partnership_cannot_find_the_review(client, cast):
+    client.force_login(cast.charlie)
+    assert client.get(review(cast.q2)).status_code == 404
+
+
+def test_a_visitor_is_asked_to_sign_in_to_review(client, cast):
+    response = client.get(review(cast.q2))
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/sign-in/?next=/periods/{cast.q2.pk}/"
+
+
+def test_a_period_that_does_not_exist_is_not_found(alice, cast):
+    assert alice.get("/periods/99999/").status_code == 404
+
+
+@pytest.mark.parametrize("what", ["accept", "return", "amend"])
+@pytest.mark.parametrize("who", ["olive", "dave", "bob", "clara"])
+def test_other_members_may_not_accept_return_or_amend(client, cast, who, what):
+    update = submitted(cast)
+    client.force_login(getattr(cast, who))
+    data = {"version": update.version, "comment": "No", "reason": "Wrong figure"}
+    assert client.post(act(update, what), data).status_code == 403
+    assert fresh(update).state == UpdateState.SUBMITTED
+    assert not Amendment.objects.exists()
+
+
+@pytest.mark.parametrize("what", ["accept", "return", "amend"])
+def test_another_partnership_cannot_accept_return_or_amend(client, cast, what):
+    update = submitted(cast)
+    client.force_login(cast.charlie)
+    data = {"version": update.version, "comment": "No", "reason": "Wrong figure"}
+    assert client.post(act(update, what), data).status_code == 404
+    assert fresh(update).state == UpdateState.SUBMITTED
+
+
+@pytest.mark.parametrize("what", ["accept", "return", "amend"])
+def test_a_visitor_accepting_is_asked_to_sign_in(client, cast, what):
+    update = submitted(cast)
+    response = client.post(act(update, what), {"version": update.version, "comment": "No"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/sign-in/")
+    assert fresh(update).state == UpdateState.SUBMITTED
+
+
+@pytest.mark.parametrize("what", ["accept", "return", "amend"])
+def test_accepting_and_returning_are_post_only(alice, cast, what):
+    update = submitted(cast)
+    assert alice.get(act(update, what)).status_code == 405
+    assert fresh(update).state == UpdateState.SUBMITTED
+
+
+def test_an_update_of_another_period_is_not_found_here(alice, cast):
+    update = submitted(cast)
+    url = f"/periods/{cast.q1.pk}/updates/{update.pk}/accept/"
+    assert alice.post(url, {"version": update.version}).status_code == 404
+    assert fresh(update).state == UpdateState.SUBMITTED
+
+
+# -- accepting and returning ------------------------------------------------------------------
+
+
+def test_it_accepts_an_update(alice, cast):
+    update = submitted(cast)
+    response = alice.post(act(update, "accept"), {"version": update.version}, follow=True)
+    assert fresh(update).state == UpdateState.ACCEPTED
+    assert "Accepted 1.1.2 North." in response.content.decode()
+    assert "Awaiting review (0)" in response.content.decode()
+
+
+def test_it_refuses_to_accept_text_changed_since_the_page_was_drawn(alice, cast):
+    update = submitted(cast)
+    response = alice.post(act(update, "accept"), {"version": update.version - 1}, follow=True)
+    assert fresh(update).state == UpdateState.SUBMITTED
+    assert "1.1.2 North has changed since you opened the page." in response.content.decode()
+
+
+def test_it_only_accepts_submitted_updates(alice, cast):
+    update = submitted(cast, state=UpdateState.DRAFT)
+    response = alice.post(act(update, "accept"), {"version": update.version}, follow=True)
+    assert fresh(update).state == UpdateState.DRAFT
+    assert "only a submitted update can be accepted" in response.content.decode()
+
+
+def test_it_returns_an_update_with_a_comment(alice, cast):
+    update = submitted(cast)
+    response = alice.post(
+        act(update, "return"),
+        {"version": update.version, "comment": "Give the date the hub opens"},
+        follow=True,
+    )
+    update = fresh(update)
+    assert update.state == UpdateState.RETURNED
+    assert update.return_comment == "Give the date the hub opens"
+    html = response.content.decode()
+    assert "Returned 1.1.2 North to Castle Council with your comment." in html
+    assert "Give the date the hub opens" in html  # in the list of who to chase
+
+
+@pytest.mark.parametrize("comment", ["", "   "])
+def test_returning_needs_a_comment(alice, cast, comment):
+    update = submitted(cast)
+    response = alice.post(act(update, "return"), {"version": update.version, "comment": comment})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert f'<a href="#return-{update.pk}">Enter a comment saying what needs to change.</a>' in html
+    assert "govuk-textarea--error" in html
+    update = fresh(update)
+    assert update.state == UpdateState.SUBMITTED
+    assert update.return_comment == ""
+
+
+def test_returning_in_a_closed_period_says_to_reopen_it(alice, cast):
+    update = submitted(cast)
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.CLOSED)
+    response = alice.post(
+        act(update, "return"), {"version": update.version, "comment": "Add figures"}, follow=True
+    )
+    assert fresh(update).state == UpdateState.RETURNED
+    assert "The period is closed: re-open it so they can change the update." in (
+        response.content.decode()
+    )
+
+
+# -- a reported period and amendments ---------------------------------------------------------
+
+
+def test_a_reported_period_refuses_accepting_and_returning(alice, cast):
+    update = submitted(cast)
+    report(cast.q2)
+    page = alice.get(review(cast.q2)).content.decode()
+    assert act(update, "accept") not in page
+    assert act(update, "return") not in page
+    assert act(update, "amend") in page
+    accepting = alice.post(act(update, "accept"), {"version": update.version}, follow=True)
+    returning = alice.post(
+        act(update, "return"), {"version": update.version, "comment": "No"}, follow=True
+    )
+    for response in (accepting, returning):
+        assert response.status_code == 200
+        assert "2016/17 Q2 has been reported and is locked." in response.content.decode()
+    update = fresh(update)
+    assert update.state == UpdateState.SUBMITTED
+    assert update.version == 1
+
+
+def test_amendments_are_only_for_reported_periods(alice, cast):
+    update = submitted(cast)
+    response = alice.post(act(update, "amend"), {"reason": "Wrong figure"}, follow=True)
+    assert "2016/17 Q2 has not been reported: return the update instead." in (
+        response.content.decode()
+    )
+    assert not Amendment.objects.exists()
+
+
+def test_an_amendment_needs_a_reason(alice, cast):
+    update = QuarterlyUpdate.objects.get(action=cast.patrols, period=cast.q1)
+    report(cast.q1)
+    response = alice.post(act(update, "amend"), {"reason": " "})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'<a href="#amend-{update.pk}">Enter the reason for re-opening this update.</a>' in html
+    assert not Amendment.objects.exists()
+    assert fresh(update).state == UpdateState.ACCEPTED
+
+
+def test_the_amendment_flow(alice, cast):
+    """Re-open with a reason; only that update can change; the lead resubmits; accepting closes."""
+    update = QuarterlyUpdate.objects.get(action=cast.patrols, period=cast.q1)
+    other = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q1, district=cast.north)
+    assert alice.post(review(cast.q1) + "report/").status_code == 302
+    cast.q1.refresh_from_db()
+    assert cast.q1.status == PeriodStatus.REPORTED
+
+    response = alice.post(
+        act(update, "amend"), {"reason": "The patrol count was for Q2"}, follow=True
+    )
+    assert "1.1.1 North is open for amendment." in response.content.decode()
+    amendment = Amendment.objects.get()
+    assert (amendment.update, amendment.reason, amendment.opened_by) == (
+        update,
+        "The patrol count was for Q2",
+        cast.alice,
+    )
+    assert amendment.closed_at is None
+    update = fresh(update)
+    assert update.state == UpdateState.RETURNED
+    assert update.return_comment == "The patrol count was for Q2"
+
+    # The amended update is open to its lead; the rest of the period stays locked.
+    slots = PeriodSlots(cast.q1)
+    assert slots.find(cast.patrols.pk, cast.north.pk).is_editable
+    assert not slots.find(cast.hub.pk, cast.north.pk).is_editable
+    other.progress = "Changed after the report"
+    with pytest.raises(PeriodLocked):
+        other.save()
+    save_update(
+        slots.find(cast.patrols.pk, cast.north.pk),
+        UpdateInput(UpdateStatus.ON_TRACK, "Patrols every Friday and Saturday", "", {}, 2),
+        user=cast.dave,
+        submit=True,
+    )
+    update = fresh(update)
+    assert update.state == UpdateState.SUBMITTED
+
+    # A second amendment of the same update is refused while the first is open.
+    again = alice.post(act(update, "amend"), {"reason": "Again"}, follow=True)
+    assert "1.1.1 North is already open for amendment." in again.content.decode()
+    assert Amendment.objects.count() == 1
+
+    page = alice.get(review(cast.q1)).content.decode()
+    assert "The patrol count was for Q2" in page
+    assert act(update, "accept") in page
+
+    response = alice.post(act(update, "accept"), {"version": update.version}, follow=True)
+    assert "Accepted 1.1.1 North. Its amendment is closed." in response.content.decode()
+    update = fresh(update)
+    assert update.state == UpdateState.ACCEPTED
+    assert update.progress == "Patrols every Friday and Saturday"
+    amendment.refresh_from_db()
+    assert amendment.closed_at is not None
+    update.progress = "One more change"
+    with pytest.raises(PeriodLocked):
+        update.save()
+
+
+def test_it_refuses_a_second_open_amendment(alice, cast):
+    update = QuarterlyUpdate.objects.get(action=cast.patrols, period=cast.q1)
+    report(cast.q1)
+    Amendment.objects.create(update=update, reason="First", opened_by=cast.alice)
+    # Accepted again without closing the amendment: the one case the state check lets through.
+    response = alice.post(act(update, "amend"), {"reason": "Second"}, follow=True)
+    assert "1.1.1 North is already open for amendment." in response.content.decode()
+    assert Amendment.objects.count() == 1
+    assert fresh(update).state == UpdateState.ACCEPTED
+
+
+def test_returning_an_amended_update_keeps_the_amendment_open(alice, cast):
+    update = QuarterlyUpdate.objects.get(action=cast.patrols, period=cast.q1)
+    report(cast.q1)
+    Amendment.objects.create(update=update, reason="Check the count", opened_by=cast.alice)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(state=UpdateState.SUBMITTED)
+    response = alice.post(
+        act(update, "return"), {"version": update.version, "comment": "Still wrong"}, follow=True
+    )
+    assert "Returned 1.1.1 North" in response.content.decode()
+    assert fresh(update).state == UpdateState.RETURNED
+    assert Amendment.objects.get().closed_at is None
