@@ -11,6 +11,7 @@ from csp.views import (
     plan_files,
     plans,
     reports,
+    updates,
 )
 
 urlpatterns = [
@@ -54,6 +55,8 @@ urlpatterns = [
         agency_report.agency_report_pdf,
         name="agency-report",
     ),
+    path("updates/", updates.my_updates, name="my-updates"),
+    path("updates/<int:pk>/", updates.period_updates, name="period-updates"),
     path("reports/", reports.report_list, name="report-list"),
     path("reports/new/", reports.report_new, name="report-new"),
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
