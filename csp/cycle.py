@@ -1,7 +1,8 @@
 """The quarterly update cycle: which updates a period expects, who owes them, and saving them.
 
 A period expects one update per action and district: for each action of the plan still under way
-(not reported complete or no longer required in an earlier quarter), one per district the action
+(not reported complete or no longer required in an earlier quarter; such an action still shows
+if it was given an update in this one), one per district the action
 covers (its own districts, or all the partnership's), or a single whole-area update where the
 partnership has no districts or one has already been given. Each expected update is a ``Slot``.
 
@@ -159,9 +160,11 @@ class PeriodSlots:
         finished_earlier = ActionStatus.objects.filter(
             quarter_key__lt=period.financial_quarter.key, status__in=FINISHED
         ).values("action_id")
+        reported_now = QuarterlyUpdate.objects.filter(period=period).values("action_id")
         actions = (
             Action.objects.in_plan(plan)
-            .exclude(pk__in=finished_earlier)
+            # Finished earlier: nothing more expected, unless an update was given anyway.
+            .filter(~Q(pk__in=finished_earlier) | Q(pk__in=reported_now))
             .select_related("objective__priority")
             .prefetch_related(
                 Prefetch(
@@ -175,8 +178,8 @@ class PeriodSlots:
         )
         updates = (
             QuarterlyUpdate.objects.filter(period=period)
-            .select_related("author", "district")
-            .prefetch_related("figures", "amendments")
+            .select_related("author", "district", "organisation")
+            .prefetch_related("figures__measure", "amendments")
         )
         by_key: dict[tuple[int, int | None], QuarterlyUpdate] = {}
         for update in updates:

@@ -22,7 +22,6 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -257,9 +256,6 @@ def _review_page(
 ) -> HttpResponse:
     slots = PeriodSlots(period)
     updates = [slot.update for slot in slots.slots if slot.update is not None]
-    # PeriodSlots brings each update's figures; the page also names their measures and the
-    # reporting organisation: two more queries, however many updates there are.
-    prefetch_related_objects(updates, "organisation", "figures__measure")
     for update in updates:
         if error is not None and update.pk == error.update_pk:
             # The template shows the message by the failed form: ``return_error``, ``amend_error``.
