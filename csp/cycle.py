@@ -11,18 +11,25 @@ that district or for the whole area (a district council reports for its own dist
 police for every district); if that leaves none, all the leads. "All partners" actions are
 owed by every member organisation for its district. ``PeriodSlots`` works this out once for a
 period, so My updates, the review page and the reminders agree.
+
+The rules of the cycle live here too, for the pages and commands to call: saving an update
+(``save_update``), a coordinator's review (``accept``, ``return_to_lead`` and the e-mail it
+sends, ``open_amendment``) and a period's moves between open, closed and reported.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from csp import access
@@ -30,6 +37,7 @@ from csp.models import (
     Action,
     ActionLead,
     ActionStatus,
+    Amendment,
     District,
     MeasureFigure,
     Membership,
@@ -43,6 +51,9 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.updates import refuse_if_locked
+
+logger = logging.getLogger(__name__)
 
 MISSING = "missing"
 # Slot states, in the order a coordinator chases them.
@@ -415,3 +426,137 @@ def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
         .select_related("plan__partnership")
         .order_by("plan__partnership__name", "-year", "-quarter")
     )
+
+
+# -- reviewing: the coordinator's side of the cycle ------------------------------------------
+
+
+def update_name(update: QuarterlyUpdate) -> str:
+    """ "1.1.2 North": how the messages name an update."""
+    where = update.district.name if update.district is not None else "whole area"
+    return f"{update.action.reference} {where}"
+
+
+class Refused(Exception):
+    """A review action that cannot be done now; the message says why."""
+
+
+def _claim(update: QuarterlyUpdate, version: int) -> None:
+    """Move the update on from the version the coordinator read, or refuse: it has changed."""
+    if not QuarterlyUpdate.objects.claim_version(update.pk, version):
+        raise Refused(
+            f"{update_name(update)} has changed since you opened the page. Check it again below."
+        )
+    update.version = version + 1
+
+
+def accept(update: QuarterlyUpdate, version: int) -> bool:
+    """Accept a submitted update; close its amendment if it has one. True if one was closed."""
+    if update.state != UpdateState.SUBMITTED:
+        raise Refused(
+            f"{update_name(update)} is {update.get_state_display().lower()}: "
+            "only a submitted update can be accepted."
+        )
+    refuse_if_locked(update.period, update)
+    amendment = update.open_amendment
+    with transaction.atomic():
+        _claim(update, version)
+        update.state = UpdateState.ACCEPTED
+        update.save(update_fields=["state", "version", "updated_at"])
+        if amendment is not None:
+            amendment.closed_at = timezone.now()
+            amendment.save(update_fields=["closed_at"])
+    return amendment is not None
+
+
+def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
+    """Send an update back to its lead with the coordinator's comment."""
+    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
+        raise Refused(
+            f"{update_name(update)} is {update.get_state_display().lower()}: "
+            "only a submitted or accepted update can be returned."
+        )
+    refuse_if_locked(update.period, update)
+    with transaction.atomic():
+        _claim(update, version)
+        update.state = UpdateState.RETURNED
+        update.return_comment = comment
+        update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+
+
+def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | None) -> None:
+    """Re-open an update of a reported period for its lead to change, giving the reason."""
+    if update.period.status != PeriodStatus.REPORTED:
+        raise Refused(f"{update.period.label} has not been reported: return the update instead.")
+    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
+        raise Refused(f"{update_name(update)} is already with its lead.")
+    if update.open_amendment is not None:
+        raise Refused(f"{update_name(update)} is already open for amendment.")
+    try:
+        with transaction.atomic():
+            Amendment.objects.create(
+                update=update,
+                reason=reason,
+                opened_by=user if user is not None and user.is_authenticated else None,
+            )
+            # The lead sees the reason as the coordinator's comment on the returned update.
+            update.state = UpdateState.RETURNED
+            update.return_comment = reason
+            update.version += 1
+            update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+    except IntegrityError:
+        raise Refused(f"{update_name(update)} is already open for amendment.") from None
+
+
+# -- a period's life cycle: open, closed, reported -------------------------------------------
+
+# Each status a period can be moved to, the one status it is moved from, and what the
+# coordinator is told when it is done.
+MOVES = {
+    PeriodStatus.CLOSED: (
+        PeriodStatus.OPEN,
+        "{label} is closed. Leads can no longer change their updates.",
+    ),
+    PeriodStatus.OPEN: (PeriodStatus.CLOSED, "{label} is open again for updates."),
+    PeriodStatus.REPORTED: (
+        PeriodStatus.CLOSED,
+        "{label} is marked reported and locked. Changing an update now needs an amendment.",
+    ),
+}
+REFUSALS = {
+    PeriodStatus.CLOSED: "Only an open period can be closed; {label} is {status}.",
+    PeriodStatus.OPEN: "Only a closed period can be re-opened; {label} is {status}.",
+    PeriodStatus.REPORTED: "Close {label} before marking it reported; it is {status}.",
+}
+
+
+def move_period(period: ReportingPeriod, to: PeriodStatus) -> None:
+    """Move ``period`` to status ``to`` from the one status ``MOVES`` allows, or refuse."""
+    with transaction.atomic():
+        current = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
+        if current.status != MOVES[to][0]:
+            status = current.get_status_display().lower()
+            raise Refused(REFUSALS[to].format(label=current.label, status=status))
+        current.status = to
+        current.save(update_fields=["status"])
+    period.status = to
+
+
+def tell_lead_of_return(update: QuarterlyUpdate, link: str) -> bool:
+    """E-mail the update's author that it was returned, with the comment and ``link``.
+
+    Returns whether a message went; one that cannot be sent is logged, never an error for the
+    coordinator, whose return has been recorded either way (and shows on the officer's pages).
+    """
+    author = update.author
+    if author is None or not author.email or not author.is_active:
+        return False
+    context = {"update": update, "name": update_name(update), "link": link, "user": author}
+    subject = " ".join(render_to_string("email/returned_subject.txt", context).split())
+    body = render_to_string("email/returned.txt", context)
+    try:
+        send_mail(subject, body, None, [author.email])
+    except Exception:  # a mail server down must not undo or hide the return itself
+        logger.exception("Could not e-mail %s about the returned update %s", author, update.pk)
+        return False
+    return True

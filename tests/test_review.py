@@ -284,6 +284,45 @@ def test_it_returns_an_update_with_a_comment(alice, cast):
     assert "Give the date the hub opens" in html  # in the list of who to chase
 
 
+def test_returning_e_mails_the_author_the_comment_and_a_link(alice, cast, mailoutbox):
+    update = submitted(cast)
+    response = alice.post(
+        act(update, "return"),
+        {"version": update.version, "comment": "Give the date the hub opens"},
+        follow=True,
+    )
+    assert "They have been e-mailed." in response.content.decode()
+    [message] = mailoutbox
+    assert message.to == ["olive@example.invalid"]
+    assert message.subject == "Castle CSP: your update 1.1.2 North for 2016/17 Q2 was returned"
+    assert "Give the date the hub opens" in message.body
+    assert f"http://testserver/updates/{cast.q2.pk}/" in message.body
+
+
+def test_a_return_is_kept_when_the_e_mail_cannot_be_sent(alice, cast, monkeypatch, mailoutbox):
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("csp.cycle.send_mail", refuse)
+    update = submitted(cast)
+    response = alice.post(
+        act(update, "return"), {"version": update.version, "comment": "Say when"}, follow=True
+    )
+    html = response.content.decode()
+    assert "Returned 1.1.2 North to Castle Council with your comment." in html
+    assert "e-mailed" not in html
+    assert fresh(update).state == UpdateState.RETURNED
+
+
+def test_no_e_mail_when_the_author_has_no_address(alice, cast, mailoutbox):
+    cast.olive.email = ""
+    cast.olive.save()
+    update = submitted(cast)
+    alice.post(act(update, "return"), {"version": update.version, "comment": "Say when"})
+    assert fresh(update).state == UpdateState.RETURNED
+    assert mailoutbox == []
+
+
 @pytest.mark.parametrize("comment", ["", "   "])
 def test_returning_needs_a_comment(alice, cast, comment):
     update = submitted(cast)

@@ -24,20 +24,29 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from csp import access
-from csp.cycle import PeriodSlots
+from csp.cycle import (
+    MOVES,
+    PeriodSlots,
+    Refused,
+    accept,
+    move_period,
+    open_amendment,
+    return_to_lead,
+    tell_lead_of_return,
+    update_name,
+)
 from csp.models import (
-    Amendment,
     PeriodStatus,
     Plan,
     QuarterlyUpdate,
     ReportingPeriod,
     UpdateState,
 )
-from csp.models.updates import refuse_if_locked
 from csp.quarters import FinancialQuarter
 from csp.views.common import visible_or_404
 
@@ -76,12 +85,6 @@ def _update_in(period: ReportingPeriod, update_pk: int) -> QuarterlyUpdate:
     if update is None:
         raise Http404
     return update
-
-
-def _name(update: QuarterlyUpdate) -> str:
-    """ "1.1.2 North": how the messages name an update."""
-    where = update.district.name if update.district is not None else "whole area"
-    return f"{update.action.reference} {where}"
 
 
 # -- opening a period -------------------------------------------------------------------------
@@ -287,72 +290,6 @@ def _review_page(
 # -- what a coordinator does to an update ------------------------------------------------------
 
 
-class Refused(Exception):
-    """A review action that cannot be done now; the message says why."""
-
-
-def _claim(update: QuarterlyUpdate, version: int) -> None:
-    """Move the update on from the version the coordinator read, or refuse: it has changed."""
-    if not QuarterlyUpdate.objects.claim_version(update.pk, version):
-        raise Refused(
-            f"{_name(update)} has changed since you opened the page. Check it again below."
-        )
-    update.version = version + 1
-
-
-def accept(update: QuarterlyUpdate, version: int) -> bool:
-    """Accept a submitted update; close its amendment if it has one. True if one was closed."""
-    if update.state != UpdateState.SUBMITTED:
-        raise Refused(
-            f"{_name(update)} is {update.get_state_display().lower()}: "
-            "only a submitted update can be accepted."
-        )
-    refuse_if_locked(update.period, update)
-    amendment = update.open_amendment
-    with transaction.atomic():
-        _claim(update, version)
-        update.state = UpdateState.ACCEPTED
-        update.save(update_fields=["state", "version", "updated_at"])
-        if amendment is not None:
-            amendment.closed_at = timezone.now()
-            amendment.save(update_fields=["closed_at"])
-    return amendment is not None
-
-
-def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
-    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
-        raise Refused(
-            f"{_name(update)} is {update.get_state_display().lower()}: "
-            "only a submitted or accepted update can be returned."
-        )
-    refuse_if_locked(update.period, update)
-    with transaction.atomic():
-        _claim(update, version)
-        update.state = UpdateState.RETURNED
-        update.return_comment = comment
-        update.save(update_fields=["state", "return_comment", "version", "updated_at"])
-
-
-def open_amendment(update: QuarterlyUpdate, reason: str, user: User | None) -> None:
-    """Re-open an update of a reported period for its lead to change, giving the reason."""
-    if update.period.status != PeriodStatus.REPORTED:
-        raise Refused(f"{update.period.label} has not been reported: return the update instead.")
-    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
-        raise Refused(f"{_name(update)} is already with its lead.")
-    if update.open_amendment is not None:
-        raise Refused(f"{_name(update)} is already open for amendment.")
-    try:
-        with transaction.atomic():
-            Amendment.objects.create(update=update, reason=reason, opened_by=user)
-            # The lead sees the reason as the coordinator's comment on the returned update.
-            update.state = UpdateState.RETURNED
-            update.return_comment = reason
-            update.version += 1
-            update.save(update_fields=["state", "return_comment", "version", "updated_at"])
-    except IntegrityError:
-        raise Refused(f"{_name(update)} is already open for amendment.") from None
-
-
 def _attempt(request: HttpRequest, action: Callable[..., T], *args: Any) -> tuple[bool, T | None]:
     """Run ``action``; a refusal or a locked period becomes an error message, never a 500."""
     try:
@@ -375,7 +312,7 @@ def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
     done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
     if done:
         closing = " Its amendment is closed." if closed else ""
-        messages.success(request, f"Accepted {_name(update)}.{closing}")
+        messages.success(request, f"Accepted {update_name(update)}.{closing}")
     return redirect("period-review", period.pk)
 
 
@@ -399,7 +336,11 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
             if period.status == PeriodStatus.CLOSED
             else ""
         )
-        messages.success(request, f"Returned {_name(update)} to {who} with your comment.{later}")
+        link = request.build_absolute_uri(reverse("period-updates", args=[period.pk]))
+        told = " They have been e-mailed." if tell_lead_of_return(update, link) else ""
+        messages.success(
+            request, f"Returned {update_name(update)} to {who} with your comment.{told}{later}"
+        )
     return redirect("period-review", period.pk)
 
 
@@ -417,44 +358,13 @@ def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
     if _attempt(request, open_amendment, update, reason, user)[0]:
         messages.success(
             request,
-            f"{_name(update)} is open for amendment. Its lead can change it; "
+            f"{update_name(update)} is open for amendment. Its lead can change it; "
             "accepting it again closes the amendment.",
         )
     return redirect("period-review", period.pk)
 
 
 # -- a period's life cycle: open, closed, reported --------------------------------------------
-
-# Each status a period can be moved to, the one status it is moved from, and what the
-# coordinator is told when it is done.
-MOVES = {
-    PeriodStatus.CLOSED: (
-        PeriodStatus.OPEN,
-        "{label} is closed. Leads can no longer change their updates.",
-    ),
-    PeriodStatus.OPEN: (PeriodStatus.CLOSED, "{label} is open again for updates."),
-    PeriodStatus.REPORTED: (
-        PeriodStatus.CLOSED,
-        "{label} is marked reported and locked. Changing an update now needs an amendment.",
-    ),
-}
-REFUSALS = {
-    PeriodStatus.CLOSED: "Only an open period can be closed; {label} is {status}.",
-    PeriodStatus.OPEN: "Only a closed period can be re-opened; {label} is {status}.",
-    PeriodStatus.REPORTED: "Close {label} before marking it reported; it is {status}.",
-}
-
-
-def move_period(period: ReportingPeriod, to: PeriodStatus) -> None:
-    """Move ``period`` to status ``to`` from the one status ``MOVES`` allows, or refuse."""
-    with transaction.atomic():
-        current = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
-        if current.status != MOVES[to][0]:
-            status = current.get_status_display().lower()
-            raise Refused(REFUSALS[to].format(label=current.label, status=status))
-        current.status = to
-        current.save(update_fields=["status"])
-    period.status = to
 
 
 def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
