@@ -2,9 +2,11 @@
 
 A period expects one update per action and district: for each action of the plan still under way
 (not reported complete or no longer required in an earlier quarter; such an action still shows
-if it was given an update in this one), one per district the action
-covers (its own districts, or all the partnership's), or a single whole-area update where the
-partnership has no districts or one has already been given. Each expected update is a ``Slot``.
+if it was given an update in this one), one per district the action covers: its own districts;
+else the districts its leads report for (a district council's action is its own district's);
+else, once a lead reports for the whole area, all the partnership's. A single whole-area update
+is expected where the partnership has no districts or one has already been given. Each expected
+update is a ``Slot``.
 
 Who owes a slot: the action's lead organisations, narrowed to those whose membership is for
 that district or for the whole area (a district council reports for its own district, the
@@ -201,11 +203,27 @@ class PeriodSlots:
             if (action.pk, None) in by_key or not self.districts:
                 districts: list[District | None] = [None]
             else:
-                districts = list(action.districts.all()) or list(self.districts)
+                districts = list(action.districts.all()) or self._lead_districts(action)
             for district in districts:
                 self.slots.append(
                     self._slot(action, district, by_key.get((action.pk, _pk(district))))
                 )
+
+    def _lead_districts(self, action: Action) -> list[District | None]:
+        """The districts an action with none of its own covers: those its leads report for.
+
+        A district council's action is its district's; as soon as a lead reports for the whole
+        area (the police, "All partners"), the action covers every district.
+        """
+        covered: set[int] = set()
+        for lead in action.leads.all():
+            membership = (
+                self.memberships.get(lead.organisation_id) if lead.organisation_id else None
+            )
+            if membership is None or membership.district_id is None:
+                return list(self.districts)
+            covered.add(membership.district_id)
+        return [d for d in self.districts if d.pk in covered] or list(self.districts)
 
     def _slot(
         self, action: Action, district: District | None, update: QuarterlyUpdate | None

@@ -246,3 +246,31 @@ def test_no_demo_sign_ins_without_debug():
     call_command("load_demo", stdout=out)
     assert not User.objects.exists()
     assert "no demo sign-ins were created" in out.getvalue()
+
+
+def test_the_quarterly_cycle_can_be_tried_at_once(plan):
+    """Q1 is closed with the paper's updates; Q2 is open, and each council reports for its own
+    district, so the Rochford officer owes Rochford's updates and Castle Point's are not theirs."""
+    from csp.cycle import PeriodSlots
+
+    q1, q2 = plan.periods.order_by("quarter")
+    assert (q1.label, q1.status, q2.label, q2.status) == (
+        "2016/17 Q1",
+        "closed",
+        "2016/17 Q2",
+        "open",
+    )
+    assert q2.deadline.isoformat() == "2016-10-14"
+    districts = dict(
+        Membership.objects.filter(partnership=plan.partnership, district__isnull=False).values_list(
+            "organisation__slug", "district__slug"
+        )
+    )
+    assert districts == {
+        "rochford-district-council": "rochford",
+        "castle-point-borough-council": "castle-point",
+    }
+    rdc = Membership.objects.get(organisation__slug="rochford-district-council").organisation
+    owed = PeriodSlots(q2).for_organisations([rdc.pk])
+    assert owed and {slot.district.slug for slot in owed} == {"rochford"}
+    assert all(slot.state == "missing" for slot in owed)
