@@ -23,10 +23,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 static/build/csp.css: node_modules/.package-lock.json scripts/build-frontend.mjs $(wildcard static/src/*.scss)
 	npm run --silent build
 
-## Install everything, load the demo partnerships and serve them at http://127.0.0.1:8000
+## Install everything, load the demo partnerships and serve them at http://127.0.0.1:8000,
+## with the background worker that makes long reports (stopped when runserver stops).
 demo: install
 	DEBUG=true $(MANAGE) migrate --no-input
 	DEBUG=true $(MANAGE) load_demo
+	DEBUG=true $(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(MANAGE) runserver 127.0.0.1:8000
 
 ## The whole test suite, on SQLite, or on the database DATABASE_URL names.

@@ -7,6 +7,7 @@ message naming the variable; see ``csp.env``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "csp",
 ]
 
@@ -183,6 +186,27 @@ LOGGING = {
     },
 }
 
+
+# Background work (long scrutiny reports) with the Django tasks API. By default the tasks wait
+# in the database and `manage.py db_worker` runs them: no other server to keep. Any Django
+# tasks backend can be named instead, e.g. django_tasks_rq.RQBackend with REDIS_URL set.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+", TASKS_BACKEND):
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND: expected a backend's dotted path such as "
+        f"django_tasks_db.DatabaseBackend, got {TASKS_BACKEND!r}"
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND.startswith("django_tasks_rq."):
+    REDIS_URL = env_str("REDIS_URL")
+    if not REDIS_URL:
+        raise ImproperlyConfigured("REDIS_URL: must be set when TASKS_BACKEND is an RQ backend")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 900}}
+
+# Reports of up to this many actions are made while the browser waits (a few seconds); longer
+# ones in the background, with a progress page, as they take a minute or more.
+REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -62,6 +62,13 @@ urlpatterns = [
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
     path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
     path("reports/<int:pk>/preview/", reports.report_preview, name="report-preview"),
+    path("reports/<int:pk>/renders/", reports.report_render_new, name="report-render-new"),
+    path("reports/<int:pk>/renders/<int:render_pk>/", reports.report_render, name="report-render"),
+    path(
+        "reports/<int:pk>/renders/<int:render_pk>/report.pdf",
+        reports.report_render_pdf,
+        name="report-render-pdf",
+    ),
     path("accounts/sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -18,3 +18,6 @@ WHITENOISE_USE_FINDERS = True
 import tempfile  # noqa: E402
 
 MEDIA_ROOT = tempfile.mkdtemp(prefix="csp-test-media-")
+
+# Tasks are recorded, not run: a test runs one by calling it (csp.tasks.render_report.call).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}

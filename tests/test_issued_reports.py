@@ -113,7 +113,7 @@ def test_issuing_keeps_the_pdf_with_its_checksum_and_locks_the_periods(cast):
 def test_a_failed_render_issues_nothing_and_locks_nothing(cast, monkeypatch):
     report = draft(cast)
 
-    def broken(self):  # type: ignore[no-untyped-def]
+    def broken(self, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("renderer fell over")
 
     monkeypatch.setattr(ScrutinyReport, "render", broken)

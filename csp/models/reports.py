@@ -8,11 +8,15 @@ them.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -75,6 +79,21 @@ FROZEN_FIELDS = (
 
 class IssuedReportChanged(ValueError):
     """Raised on an attempt to change an issued report."""
+
+
+class PlanChangedWhileRendering(ValueError):
+    """Raised when the plan changed between laying out a report's PDF and issuing it."""
+
+
+# The steps of making a report's PDF, as the progress page shows them; issuing adds the last.
+RENDER_STEPS = (
+    "Gathering the plan",
+    "Setting out the document",
+    "Laying out pages",
+    "Writing the PDF",
+    "Keeping the issued copy and locking the periods",
+)
+Progress = Callable[[int, str], None]
 
 
 class ScrutinyReportQuerySet(models.QuerySet["ScrutinyReport"]):
@@ -244,11 +263,47 @@ class ScrutinyReport(models.Model):
         chosen = set(self.sections or [])
         return [s.label for s in ReportSection if s.value in chosen]
 
-    def render(self) -> bytes:
-        """A fresh PDF of this report from the plan as it is now (a draft's preview)."""
-        from csp.reports.render import render_pdf
+    def render(self, *, html: str | None = None, progress: Progress | None = None) -> bytes:
+        """A fresh PDF of this report from the plan as it is now (a draft's preview).
 
-        return render_pdf(self.content())
+        ``html``: the document ``render_html`` made, if the caller has it already.
+        ``progress(step, text)`` hears how far the render has got (see ``RENDER_STEPS``).
+        """
+        from csp.reports.render import html_to_pdf, pdf_progress
+
+        if html is None:
+            if progress:
+                progress(1, RENDER_STEPS[0])
+            html = self.render_html()
+        if progress is None:
+            return html_to_pdf(html)
+
+        pages = 0
+
+        def heard(step: str, what: str, page: int | None) -> None:
+            nonlocal pages
+            number = 3 if step == "5" else 4 if step in {"6", "7"} else 2
+            if page and page > pages:
+                pages = page
+                what = f"{what}: page {page}"
+            elif page:  # WeasyPrint goes through them again to settle the page numbers
+                what = f"Checking the page numbers: page {page} of {pages}"
+            progress(number, what)
+
+        with pdf_progress(heard):
+            return html_to_pdf(html)
+
+    @property
+    def action_count(self) -> int:
+        """How many actions the report covers: its size, as far as rendering time goes."""
+        from csp.models.plans import Action
+
+        return Action.objects.in_plan(self.plan).count()
+
+    @property
+    def renders_inline(self) -> bool:
+        """Small enough to render while the browser waits (``REPORT_INLINE_MAX_ACTIONS``)."""
+        return self.action_count <= settings.REPORT_INLINE_MAX_ACTIONS
 
     def render_html(self) -> str:
         """The same report as HTML, the document the PDF is made from, to read on screen."""
@@ -256,23 +311,50 @@ class ScrutinyReport(models.Model):
 
         return render_html(self.content())
 
-    def issue(self, user: Any) -> None:
+    def issue(self, user: Any, progress: Progress | None = None) -> None:
         """Render this draft once and keep the PDF for good; lock the periods it covers.
 
         Stores the bytes with their SHA-256 and size, who issued it and when, and marks the
         periods covered as reported, all in one transaction. A report is issued only once:
         ``ValueError`` if it already is (or has no periods).
+
+        The PDF is laid out before the transaction (a long report takes a minute, and SQLite
+        would hold every other writer back meanwhile). Inside it, the report's document is made
+        again and must be exactly the one laid out: if an update was saved in between, or a
+        period was reported by another report, ``PlanChangedWhileRendering`` and nothing is
+        issued. ``progress`` is passed on to ``render``.
         """
         if self.is_issued:
             raise ValueError("This report has already been issued.")
+        periods = list(self.periods.all())
+        if not periods:
+            raise ValueError("Choose at least one reporting period before issuing.")
+        if progress:
+            progress(1, RENDER_STEPS[0])
+        html = self.render_html()
+        data = self.render(html=html, progress=progress)
+        if progress:
+            progress(5, RENDER_STEPS[4])
         with transaction.atomic():
             stored = type(self).objects.select_for_update().get(pk=self.pk)
             if stored.is_issued:
                 raise ValueError("This report has already been issued.")
-            periods = list(self.periods.all())
-            if not periods:
-                raise ValueError("Choose at least one reporting period before issuing.")
-            data = self.render()
+            now_reported = ReportingPeriod.objects.filter(
+                pk__in=[p.pk for p in periods if not p.is_locked],
+                status=PeriodStatus.REPORTED,
+            )
+            if now_reported:
+                labels = ", ".join(p.label for p in now_reported)
+                raise PlanChangedWhileRendering(
+                    f"{labels} was reported by another report while this one was being made, "
+                    "so this one was not issued."
+                )
+            # Made afresh from the database: ``self`` holds the plan as it was loaded.
+            if list(stored.periods.all()) != periods or stored.render_html() != html:
+                raise PlanChangedWhileRendering(
+                    "The plan changed while the report was being made (an update was saved), "
+                    "so the PDF would not match it and was not issued. Issue it again."
+                )
             self.pdf = data
             self.sha256 = hashlib.sha256(data).hexdigest()
             self.size = len(data)
@@ -287,3 +369,187 @@ class ScrutinyReport(models.Model):
 
 def _value(value: Any) -> Any:
     return bytes(value) if isinstance(value, memoryview | bytearray) else value
+
+
+# -- making a report's PDF in the background ---------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+
+class RenderKind(models.TextChoices):
+    DRAFT = "draft", "Draft PDF"
+    ISSUE = "issue", "Issue"
+
+
+class RenderState(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "In progress"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+UNFINISHED = (RenderState.QUEUED, RenderState.RUNNING)
+
+
+class ReportRender(models.Model):
+    """One making of a long report's PDF by the background worker: a draft to download, or the
+    issued copy.
+
+    A web request only records what is wanted and queues ``csp.tasks.render_report``; the worker
+    runs ``run``, which notes its progress here for the progress page and keeps a draft's PDF
+    (an issued report keeps its own). Small reports are still made while the browser waits.
+    """
+
+    report = models.ForeignKey(ScrutinyReport, on_delete=models.CASCADE, related_name="renders")
+    kind = models.CharField(max_length=10, choices=RenderKind)
+    state = models.CharField(max_length=10, choices=RenderState, default=RenderState.QUEUED)
+    step = models.PositiveSmallIntegerField(
+        default=0, help_text="How far it has got: 1 to 5 (see RENDER_STEPS); 0 not started."
+    )
+    progress = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, for the person who asked.")
+    pdf = models.BinaryField(null=True, blank=True, editable=False)  # a draft's PDF
+    size = models.PositiveIntegerField("size in bytes", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(
+        max_length=64, blank=True, help_text="The task backend's id for the queued task."
+    )
+
+    _noted_at: float = 0.0  # when progress was last written (time.monotonic)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=list(RenderKind.values)), name="report_render_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=list(RenderState.values)),
+                name="report_render_state_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.report} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("report-render", args=[self.report_id, self.pk])
+
+    @classmethod
+    def request(cls, report: ScrutinyReport, kind: str, user: Any) -> ReportRender:
+        """Queue a render of ``report``, or join the one of that kind already under way.
+
+        Views run in autocommit (no ``ATOMIC_REQUESTS``), so the row is saved before the task
+        is queued, and a worker on another queue (RQ, Celery) finds it.
+        """
+        under_way = cls.objects.filter(report=report, kind=kind, state__in=UNFINISHED).first()
+        if under_way is not None:
+            return under_way
+        render = cls.objects.create(report=report, kind=kind, requested_by=user)
+        from csp.tasks import render_report  # the tasks import the models
+
+        try:
+            result = render_report.enqueue(render.pk)
+        except Exception as error:
+            logger.exception("Report render %s could not be queued", render.pk)
+            render.fail(f"It could not be queued for the background worker ({error}).")
+            return render
+        if result.id and not render.task_id:
+            cls.objects.filter(pk=render.pk).update(task_id=str(result.id)[:64])
+            render.task_id = str(result.id)[:64]
+        render.refresh_from_db()  # an immediate backend has run it already
+        return render
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state not in UNFINISHED
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        """Each step with ``done``, ``current`` or ``waiting``, for the progress page."""
+        count = 5 if self.kind == RenderKind.ISSUE else 4
+        shown = []
+        for number, label in enumerate(RENDER_STEPS[:count], start=1):
+            if self.state == RenderState.DONE or number < self.step:
+                shown.append((label, "done"))
+            elif number == self.step and self.state == RenderState.RUNNING:
+                shown.append((label, "current"))
+            else:
+                shown.append((label, "waiting"))
+        return shown
+
+    @property
+    def waiting_long(self) -> bool:
+        """Still queued after two minutes: most likely no worker is running."""
+        return (
+            self.state == RenderState.QUEUED
+            and timezone.now() - self.created_at > datetime.timedelta(minutes=2)
+        )
+
+    @property
+    def filename(self) -> str:
+        return self.report.filename
+
+    def pdf_bytes(self) -> bytes:
+        if self.pdf is None:
+            raise ValueError("This render has no PDF.")
+        return bytes(self.pdf)
+
+    def run(self) -> None:
+        """Make the PDF (the worker calls this). Any failure is recorded, never raised."""
+        now = timezone.now()
+        claimed = (
+            type(self)
+            .objects.filter(pk=self.pk, state=RenderState.QUEUED)
+            .update(state=RenderState.RUNNING, started_at=now, step=1, progress=RENDER_STEPS[0])
+        )
+        if not claimed:
+            logger.warning("Report render %s was not waiting to start; not run again", self.pk)
+            return
+        self.refresh_from_db()
+        report = ScrutinyReport.objects.select_related("plan").get(pk=self.report_id)
+        try:
+            if self.kind == RenderKind.ISSUE:
+                report.issue(self.requested_by, progress=self._note)
+            else:
+                data = report.render(progress=self._note)
+                self.pdf, self.size = data, len(data)
+        except ValueError as error:  # the model's own refusals say what happened
+            logger.info("Report render %s refused: %s", self.pk, error)
+            self.fail(str(error))
+            return
+        except Exception as error:
+            logger.exception("Report render %s failed", self.pk)
+            reason = f"{type(error).__name__}: {error}"[:300]
+            self.fail(f"The report could not be made: {reason}")
+            return
+        self.state = RenderState.DONE
+        self.progress = "Done"
+        self.finished_at = timezone.now()
+        self.save(update_fields=["state", "progress", "pdf", "size", "finished_at"])
+
+    def fail(self, why: str) -> None:
+        self.state = RenderState.FAILED
+        self.error = why
+        self.finished_at = timezone.now()
+        self.save(update_fields=["state", "error", "finished_at"])
+
+    def _note(self, step: int, text: str) -> None:
+        """Record progress; at most once a second within a step (WeasyPrint reports each page)."""
+        clock = time.monotonic()
+        if step == self.step and clock - self._noted_at < 1:
+            return
+        self.step, self.progress, self._noted_at = step, text[:200], clock
+        try:
+            type(self).objects.filter(pk=self.pk).update(step=step, progress=self.progress)
+        except DatabaseError:  # progress is a courtesy: never fail a render over it
+            logger.warning("Could not note progress of report render %s", self.pk, exc_info=True)

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -19,7 +23,8 @@ from csp.reports.context import ReportContent
 PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, title shown, language, alt texts
 
 # WeasyPrint logs every layout step at INFO; keep its warnings and errors only.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+_weasyprint_progress = logging.getLogger("weasyprint.progress")
+_weasyprint_progress.setLevel(logging.WARNING)
 
 
 def _chart_image(content: ReportContent) -> str:
@@ -58,3 +63,67 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_pdf(content: ReportContent) -> bytes:
     return html_to_pdf(render_html(content))
+
+
+# -- progress -------------------------------------------------------------------------------
+#
+# WeasyPrint has no progress callback, but it logs each step ("Step 5 - Creating layout - Page
+# 212") to the ``weasyprint.progress`` logger. ``pdf_progress`` listens there, for the current
+# thread only, while a long render runs in the background worker.
+
+WEASYPRINT_STEPS = {
+    "1": "Reading the document",
+    "2": "Reading the document",
+    "3": "Applying the print styles",
+    "4": "Setting out the document",
+    "5": "Laying out pages",
+    "6": "Writing the PDF",
+    "7": "Writing the PDF",
+}
+_PAGE = re.compile(r"Step 5 - Creating layout - Page (\d+)")
+ProgressCallback = Callable[[str, str, int | None], None]
+
+
+class _ProgressFilter(logging.Filter):
+    """Hands each listening thread its INFO steps; lets warnings through as before."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners: dict[int, ProgressCallback] = {}
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        callback = self.listeners.get(threading.get_ident())
+        if callback is not None:
+            message = record.getMessage()
+            step = message.removeprefix("Step ")[:1]
+            page = _PAGE.match(message)
+            callback(step, WEASYPRINT_STEPS.get(step, ""), int(page[1]) if page else None)
+        return False  # INFO stays out of the logs, as when nobody listens
+
+
+_progress_filter = _ProgressFilter()
+_weasyprint_progress.addFilter(_progress_filter)
+
+
+@contextmanager
+def pdf_progress(callback: ProgressCallback) -> Iterator[None]:
+    """Call ``callback(step, what, page)`` as WeasyPrint works through a render in this thread.
+
+    ``step`` is WeasyPrint's step number ("1" to "7"), ``what`` says it in words and ``page``
+    is the page being laid out during step 5 (``None`` otherwise). The callback is called for
+    every page, so it should be cheap or throttle itself.
+    """
+    thread = threading.get_ident()
+    with _progress_filter.lock:
+        _progress_filter.listeners[thread] = callback
+        _weasyprint_progress.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        with _progress_filter.lock:
+            del _progress_filter.listeners[thread]
+            if not _progress_filter.listeners:
+                _weasyprint_progress.setLevel(logging.WARNING)

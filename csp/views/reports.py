@@ -17,8 +17,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from csp import access
@@ -26,15 +26,19 @@ from csp.models import (
     Partnership,
     PartnershipRole,
     Plan,
+    RenderKind,
+    RenderState,
     ReportingPeriod,
+    ReportRender,
     ReportSection,
     ScrutinyReport,
 )
-from csp.models.reports import DEFAULT_COMMITTEE
+from csp.models.reports import DEFAULT_COMMITTEE, UNFINISHED
 from csp.reports.context import paragraphs, report_texts
 from csp.views.common import visible_or_404
 
 REPORT_MAKERS = ("coordinator", "clerk")
+RENDER_REFRESH_SECONDS = 3
 
 
 def report_partnership_ids(user: access.AnyUser) -> QuerySet[Partnership] | None:
@@ -268,6 +272,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not may_issue:
             _refuse(request, "Only coordinators and committee clerks can issue reports.")
+        if report.is_issued:
+            messages.error(request, "This report has already been issued.")
+            return redirect(report)
+        if not report.renders_inline:
+            return redirect(ReportRender.request(report, RenderKind.ISSUE, request.user))
         try:
             report.issue(request.user)
         except ValueError as error:
@@ -280,6 +289,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         return redirect(report)
     periods = list(report.periods.order_by("year", "quarter"))
+    renders = (
+        list(report.renders.defer("pdf").filter(state__in=UNFINISHED))
+        if may_issue and not report.is_issued
+        else []
+    )
     return render(
         request,
         "reports_web/detail.html",
@@ -289,6 +303,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_issue": may_issue,
             "partnership": report.partnership,
             "member": access.sees_restricted(request.user, report.partnership_id),
+            "inline": report.is_issued or report.renders_inline,
+            "under_way": {r.kind: r for r in renders},
         },
     )
 
@@ -316,6 +332,11 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible_report(request, pk)
     if not report.is_issued:
+        if not report.renders_inline:
+            # Too long to make while the browser waits: the report's page offers a button to
+            # make it in the background instead.
+            messages.info(request, "This report is too long to preview straight away.")
+            return redirect(report)
         response = HttpResponse(report.render(), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{report.filename}"'
         response["Cache-Control"] = "no-store"
@@ -330,4 +351,64 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         response["Content-Length"] = str(report.size)
     response["ETag"] = etag
     response["Cache-Control"] = "private"
+    return response
+
+
+# -- long reports, made in the background -----------------------------------------------------
+
+
+def _report_render(request: HttpRequest, pk: int, render_pk: int) -> ReportRender:
+    """The render, if this visitor may see it: the partnership's coordinators and clerks."""
+    report = _visible_report(request, pk)
+    if not makes_reports(request.user, report.partnership_id):
+        _refuse(request, "Only coordinators and committee clerks can make reports.")
+    render = get_object_or_404(report.renders.defer("pdf"), pk=render_pk)
+    render.report = report
+    return render
+
+
+@require_http_methods(["POST"])
+def report_render_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a long draft's PDF in the background, and show how it is going."""
+    report = _visible_report(request, pk)
+    if not makes_reports(request.user, report.partnership_id):
+        _refuse(request, "Only coordinators and committee clerks can make reports.")
+    if report.is_issued:
+        return redirect(report)
+    return redirect(ReportRender.request(report, RenderKind.DRAFT, request.user))
+
+
+@require_http_methods(["GET", "HEAD"])
+def report_render(request: HttpRequest, pk: int, render_pk: int) -> HttpResponse:
+    """How a background render is going; the file when it is done; why, if it failed.
+
+    While it is under way the page reloads itself every few seconds (a meta refresh: it works
+    without JavaScript and is not script, so the Content Security Policy allows it).
+    """
+    render_ = _report_render(request, pk, render_pk)
+    report = render_.report
+    response = render(
+        request,
+        "reports_web/render.html",
+        {
+            "render": render_,
+            "report": report,
+            "partnership": report.partnership,
+            "refresh_seconds": RENDER_REFRESH_SECONDS,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def report_render_pdf(request: HttpRequest, pk: int, render_pk: int) -> HttpResponse:
+    """A draft's PDF made in the background (an issued report's is at ``report-pdf``)."""
+    render_ = _report_render(request, pk, render_pk)
+    if render_.kind != RenderKind.DRAFT or render_.state != RenderState.DONE:
+        raise Http404("This PDF is not ready.")
+    data = ReportRender.objects.only("pdf").get(pk=render_.pk).pdf_bytes()
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{render_.report.filename}"'
+    response["Cache-Control"] = "no-store"
     return response
