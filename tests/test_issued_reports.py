@@ -384,3 +384,11 @@ def test_a_draft_reads_as_html_with_only_its_own_stylesheet_allowed(client, cast
     assert "unsafe-inline" not in policy
     client.force_login(cast.charlie)
     assert client.get(f"/reports/{report.pk}/preview/").status_code == 404
+
+
+def test_an_issued_reports_preview_is_its_stored_pdf(alice, cast):
+    """Its HTML would be made from the plan as it is now; the record is the stored PDF."""
+    report = fake_issued(cast)
+    response = alice.get(f"/reports/{report.pk}/preview/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("report-pdf", args=[report.pk])

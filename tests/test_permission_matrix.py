@@ -462,7 +462,13 @@ CASES = [
         (302, 302, 403, 403, 403, 302, 404, 302),
         method="POST",
     ),
-    c("report-preview-issued", "report-preview", lambda w: [w.issued.pk], MEMBERS),
+    # An issued report's preview is its stored PDF: members are sent there.
+    c(
+        "report-preview-issued",
+        "report-preview",
+        lambda w: [w.issued.pk],
+        (302, 302, 302, 302, 302, 302, 404, 302),
+    ),
     c(
         "report-render-new",
         "report-render-new",

@@ -311,8 +311,14 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The draft as HTML: the very document its PDF is made from, readable on screen."""
+    """The draft as HTML: the very document its PDF is made from, readable on screen.
+
+    An issued report is its stored PDF: the HTML would be made from the plan as it is now,
+    which may have changed since (by an amendment), so the record itself is offered instead.
+    """
     report = _visible_report(request, pk)
+    if report.is_issued:
+        return redirect("report-pdf", report.pk)
     html = report.render_html()
     response = HttpResponse(html)
     # The print stylesheet is inline in the document (WeasyPrint reads it so): allow exactly
