@@ -717,7 +717,7 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "report-pdf-draft-GET": (302, 403),
     "report-detail-issued-GET": (200, 200),
     "report-detail-issued-POST": (302, 403),
-    "report-preview-issued-GET": (200, 200),
+    "report-preview-issued-GET": (302, 302),  # to the stored PDF
     "report-pdf-issued-GET": (200, 200),
 }
 
