@@ -278,6 +278,8 @@ class Case:
     writes: frozenset[str] = field(default_factory=frozenset)  # whose POST changes the database
     # Runs with the visitor's client before the request (the import preview's session).
     prepare: Callable[[Client, World], None] | None = None
+    # Where a GET that is allowed sends its visitor on, when it is a redirect.
+    onward: Builder | None = None
 
     @property
     def id(self) -> str:
@@ -468,6 +470,7 @@ CASES = [
         "report-preview",
         lambda w: [w.issued.pk],
         (302, 302, 302, 302, 302, 302, 404, 302),
+        onward=lambda w: reverse("report-pdf", args=[w.issued.pk]),
     ),
     c(
         "report-render-new",
@@ -661,7 +664,12 @@ def check(world: World, case: Case, who: str, expected: int, writes: frozenset[s
     response = client.post(url, case.data(world)) if case.method == "POST" else client.get(url)
 
     assert response.status_code == expected, f"{case.method} {url} as {who}"
-    if response.status_code == 302:
+    if response.status_code == 302 and case.onward is not None:
+        onward = response["Location"] == case.onward(world)
+        to_sign_in = not onward and response["Location"].startswith(reverse("login"))
+        assert onward or to_sign_in, response["Location"]
+        assert not to_sign_in or who == "anonymous", response["Location"]
+    elif response.status_code == 302:
         to_sign_in = response["Location"].startswith(reverse("login"))
         # Only the signed-out are sent to sign in; a member's 302 is the page after a success.
         assert to_sign_in == (who == "anonymous"), response["Location"]
