@@ -101,6 +101,23 @@ class Scoped:
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return scoped(super().get_queryset(request), request.user)  # type: ignore[misc]
 
+    def in_scope(self, request: HttpRequest, obj: Any) -> bool:
+        """Is ``obj`` (``None``: the model as a whole) one of this user's partnerships' rows?"""
+        if obj is None or request.user.is_superuser or type(obj) not in PARTNERSHIP_PATHS:
+            return True
+        model = type(obj)
+        return scoped(model._default_manager.filter(pk=obj.pk), request.user).exists()
+
+    # Every page about one object asks these with the object, the history pages included.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self.in_scope(request, obj)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self.in_scope(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self.in_scope(request, obj)  # type: ignore[misc]
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.related_model in PARTNERSHIP_PATHS and "queryset" not in kwargs:
             kwargs["queryset"] = scoped(db_field.related_model._default_manager.all(), request.user)
@@ -193,7 +210,21 @@ class PartnershipAdmin(Scoped, admin.ModelAdmin):
         return request.user.is_superuser
 
 
-class OfficerInline(Scoped, admin.TabularInline):
+class OfficerSignIn:
+    """Only a superuser links an officer to a sign-in or moves them between organisations.
+
+    An organisation serves several partnerships, and the link decides whose updates a sign-in
+    writes in every one of them: no one partnership's coordinator may change it.
+    """
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if not request.user.is_superuser:
+            fields += ["user"] if obj is None else ["user", "organisation"]
+        return fields
+
+
+class OfficerInline(OfficerSignIn, Scoped, admin.TabularInline):
     model = Officer
     extra = 0
     fields = ["name", "initials", "job_title", "email", "phone", "user"]
@@ -211,7 +242,7 @@ class OrganisationAdmin(Scoped, admin.ModelAdmin):
 
 
 @admin.register(Officer)
-class OfficerAdmin(Scoped, admin.ModelAdmin):
+class OfficerAdmin(OfficerSignIn, Scoped, admin.ModelAdmin):
     list_display = ["name", "initials", "organisation", "job_title", "email"]
     search_fields = ["name", "initials", "organisation__name", "organisation__short_name", "email"]
     list_filter = ["organisation"]
@@ -264,6 +295,9 @@ class ReportingPeriodInline(Scoped, admin.TabularInline):
     model = ReportingPeriod
     extra = 0
     fields = ["year", "quarter", "deadline", "status"]
+    # A period moves between open, closed and reported on its review page, where the order is
+    # kept and a reported period stays locked.
+    readonly_fields = ["status"]
 
 
 @admin.register(Plan)
@@ -418,6 +452,16 @@ class QuarterlyUpdateAdmin(Scoped, SimpleHistoryAdmin):
     readonly_fields = ["version", "created_at", "updated_at", "submitted_at"]
     inlines = [MeasureFigureInline]
 
+    def save_model(
+        self, request: HttpRequest, obj: QuarterlyUpdate, form: Any, change: bool
+    ) -> None:
+        # Moves the version on, as the update pages do, so an officer's page drawn before this
+        # edit cannot save over it unseen.
+        if change:
+            QuarterlyUpdate.objects.claim_version(obj.pk, obj.version)
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(Scoped, SimpleHistoryAdmin):
@@ -425,6 +469,12 @@ class ReportingPeriodAdmin(Scoped, SimpleHistoryAdmin):
     list_filter = ["status", "plan"]
     search_fields = ["plan__title"]
     list_select_related = ["plan"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The status moves on the review page; a reported period's quarter is fixed.
+        if obj is not None and obj.is_locked:
+            return ["plan", "year", "quarter", "status"]
+        return ["status"]
 
 
 @admin.register(PrioritySummary)

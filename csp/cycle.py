@@ -333,7 +333,7 @@ def previous_updates(period: ReportingPeriod, slots: list[Slot]) -> dict[str, Qu
         return {}
     found = QuarterlyUpdate.objects.filter(
         period=earlier, action_id__in={s.action.pk for s in slots}
-    )
+    ).select_related("period")
     by_key = {(u.action_id, u.district_id): u for u in found}
     result = {}
     for slot in slots:
@@ -348,7 +348,7 @@ def previous_updates(period: ReportingPeriod, slots: list[Slot]) -> dict[str, Qu
 class EditConflict(Exception):
     """Someone else saved this update since the editor loaded it."""
 
-    def __init__(self, slot: Slot, current: QuarterlyUpdate) -> None:
+    def __init__(self, slot: Slot, current: QuarterlyUpdate | None) -> None:
         super().__init__(f"{slot.action.reference} {slot.district_label} was changed meanwhile")
         self.slot = slot
         self.current = current
@@ -418,9 +418,14 @@ def save_update(
     return update
 
 
-def _current(slot: Slot) -> QuarterlyUpdate:
-    return QuarterlyUpdate.objects.get(
-        action=slot.action, period=slot.period, district=slot.district
+def _current(slot: Slot) -> QuarterlyUpdate | None:
+    """The slot's update as stored now; ``None`` if there is none (it was deleted meanwhile)."""
+    return (
+        QuarterlyUpdate.objects.filter(
+            action=slot.action, period=slot.period, district=slot.district
+        )
+        .select_related("author")
+        .first()
     )
 
 

@@ -95,3 +95,89 @@ def test_a_superuser_sees_everything(client, cast, django_user_model):
     actions = client.get(reverse("admin:csp_action_changelist")).content.decode()
     assert "Far away action" in actions and "Evening patrols" in actions
     assert Action.objects.count() == 6
+
+
+def test_another_partnerships_history_cannot_be_read(client, cast):
+    """charlie coordinates Elsewhere; Castle's restricted update and its history stay hidden."""
+    from csp.models import PartnershipRole, QuarterlyUpdate, Role
+
+    PartnershipRole.objects.filter(user=cast.charlie).update(role=Role.COORDINATOR)
+    cast.charlie.is_staff = True
+    cast.charlie.save()
+    cast.charlie.user_permissions.set(Permission.objects.filter(content_type__app_label="csp"))
+    client.force_login(cast.charlie)
+    secret = QuarterlyUpdate.objects.get(action=cast.burglary, period=cast.q2)
+    record = secret.history.first()
+    for url in (
+        reverse("admin:csp_quarterlyupdate_history", args=[secret.pk]),
+        reverse("admin:csp_quarterlyupdate_simple_history", args=[secret.pk, record.history_id]),
+    ):
+        response = client.get(url)
+        assert response.status_code in (302, 403, 404), url
+        assert "Secret informant briefing" not in response.content.decode()
+    own = reverse("admin:csp_action_history", args=[cast.faraway.pk])
+    assert client.get(own).status_code == 200
+
+
+def test_a_periods_status_moves_only_on_its_review_page(coordinator, cast):
+    from csp.models import PeriodStatus, ReportingPeriod
+
+    cast.q1.status = PeriodStatus.REPORTED
+    cast.q1.save()
+    url = reverse("admin:csp_reportingperiod_change", args=[cast.q1.pk])
+    page = coordinator.get(url).content.decode()
+    assert 'name="status"' not in page and 'name="year"' not in page
+    coordinator.post(url, {"plan": cast.plan.pk, "year": 2016, "quarter": 1, "status": "open"})
+    assert ReportingPeriod.objects.get(pk=cast.q1.pk).status == PeriodStatus.REPORTED
+
+
+def test_only_a_superuser_links_an_officer_to_a_sign_in(coordinator, cast):
+    page = coordinator.get(reverse("admin:csp_officer_change", args=[cast.inspector.pk]))
+    assert 'name="user"' not in page.content.decode()
+    assert 'name="organisation"' not in page.content.decode()
+
+
+def test_editing_a_reported_update_in_the_admin_is_a_form_error(client, cast, django_user_model):
+    from csp.models import PeriodStatus, QuarterlyUpdate
+
+    client.force_login(django_user_model.objects.create_superuser("root", "r@x.invalid", "pw"))
+    update = QuarterlyUpdate.objects.get(action=cast.covert, period=cast.q1)
+    cast.q1.status = PeriodStatus.REPORTED
+    cast.q1.save()
+    url = reverse("admin:csp_quarterlyupdate_change", args=[update.pk])
+    response = client.post(
+        url,
+        {
+            "action": update.action_id,
+            "period": update.period_id,
+            "status": update.status,
+            "state": update.state,
+            "progress": "Changed after the committee saw it",
+            "figures-TOTAL_FORMS": 0,
+            "figures-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "has been reported and is locked" in response.content.decode()
+    assert QuarterlyUpdate.objects.get(pk=update.pk).progress == "Operation Nightjar details"
+
+
+def test_an_admin_edit_moves_the_version_on(client, cast, django_user_model):
+    from csp.models import QuarterlyUpdate
+
+    client.force_login(django_user_model.objects.create_superuser("root", "r@x.invalid", "pw"))
+    update = QuarterlyUpdate.objects.get(action=cast.leaflets, period=cast.q2)
+    client.post(
+        reverse("admin:csp_quarterlyupdate_change", args=[update.pk]),
+        {
+            "action": update.action_id,
+            "period": update.period_id,
+            "status": update.status,
+            "state": update.state,
+            "progress": "Corrected by the coordinator",
+            "figures-TOTAL_FORMS": 0,
+            "figures-INITIAL_FORMS": 0,
+        },
+    )
+    stored = QuarterlyUpdate.objects.get(pk=update.pk)
+    assert (stored.progress, stored.version) == ("Corrected by the coordinator", update.version + 1)

@@ -116,3 +116,14 @@ def test_a_race_to_create_an_update_has_one_winner():
     assert len(saved) == 1 and len(refused) == 1
     stored = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.south)
     assert stored.progress == saved[0]
+
+
+@pytest.mark.django_db
+def test_a_period_reported_after_the_page_was_drawn_refuses_the_save(cast):
+    from csp.models import PeriodLocked, ReportingPeriod
+
+    drawn = slot_of(cast, cast.south)  # the period, loaded while still open
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status="reported")
+    with pytest.raises(PeriodLocked), transaction.atomic():
+        cycle.save_update(drawn, text("Too late", 0), user=cast.olive, submit=True)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, district=cast.south).exists()

@@ -417,3 +417,19 @@ def test_the_preview_says_what_is_new_and_what_replaces_into_an_existing_plan(pl
     plan_import.commit()
     visit = Action.objects.get(description="Visit victims")
     assert sorted(visit.updates.values_list("progress", flat=True)) == ["changed", "next"]
+
+
+@pytest.mark.parametrize("new_quarter_row", [False, True])
+def test_a_reported_quarter_is_never_changed_by_an_import(place, new_quarter_row):
+    first = sheet(
+        ["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Green", "a"]
+    )
+    plan = PlanImport(place, first, plan_slug="p", first_year=2016).commit()
+    plan.periods.update(status="reported")
+    rows = [["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Red", "b"]]
+    if new_quarter_row:  # a new action's update in the reported quarter: a bulk insert
+        rows = [["Safer streets", "Cut burglary", "Mark property", "", "2016/17 Q1", "Red", "c"]]
+    before = snapshot(plan)
+    with pytest.raises(ValueError, match="Nothing was imported: 2016/17 Q1 has been reported"):
+        PlanImport(place, sheet(*rows), plan_slug="p").commit()
+    assert snapshot(plan) == before

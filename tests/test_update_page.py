@@ -8,7 +8,9 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from csp.models import (
@@ -439,3 +441,83 @@ def test_a_refusal_explains_itself_in_the_house_style(client, cast):
     text = text_of(response)
     assert "You cannot do that here" in text
     assert "Only the partnership's officers and coordinators write updates." in text
+
+
+# Pages drawn before something changed
+
+
+def test_text_typed_for_an_update_a_colleague_submitted_meanwhile_is_kept(olive, cast):
+    drawn = form_fields(olive.get(page_url(cast)))
+    QuarterlyUpdate.objects.create(
+        action=cast.hub,
+        period=cast.q2,
+        district=cast.north,
+        status=UpdateStatus.ON_TRACK,
+        progress="Colleague's text",
+        state=UpdateState.SUBMITTED,
+    )
+    response = olive.post(
+        page_url(cast),
+        drawn
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Olive's careful paragraph",
+            f"{key(cast.hub, cast.south)}-progress": "South draft",
+            "intent": "draft",
+        },
+    )
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "Nothing was saved: 1.1.2 North can no longer be changed here" in text
+    assert "Olive's careful paragraph" in text  # shown back, not dropped
+    assert QuarterlyUpdate.objects.get(
+        action=cast.hub, period=cast.q2, district=cast.north
+    ).progress == ("Colleague's text")
+    assert not QuarterlyUpdate.objects.filter(district=cast.south, period=cast.q2).exists()
+
+
+def test_an_update_returned_meanwhile_is_left_out_of_a_page_that_did_not_draw_it(olive, cast):
+    update = QuarterlyUpdate.objects.create(
+        action=cast.hub,
+        period=cast.q2,
+        district=cast.north,
+        status=UpdateStatus.ON_TRACK,
+        progress="Fine",
+        state=UpdateState.SUBMITTED,
+    )
+    drawn = form_fields(olive.get(page_url(cast)))
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(state=UpdateState.RETURNED)
+    response = olive.post(
+        page_url(cast),
+        drawn | {f"{key(cast.hub, cast.south)}-progress": "South", "intent": "draft"},
+    )
+    assert response.status_code == 302
+    assert QuarterlyUpdate.objects.get(district=cast.south, period=cast.q2).progress == "South"
+
+
+def test_a_forged_version_for_an_update_that_does_not_exist_is_a_conflict_not_an_error(olive, cast):
+    drawn = form_fields(olive.get(page_url(cast)))
+    response = olive.post(
+        page_url(cast),
+        drawn
+        | {
+            f"{key(cast.hub, cast.north)}-version": "7",
+            f"{key(cast.hub, cast.north)}-progress": "Text",
+            "intent": "draft",
+        },
+    )
+    assert response.status_code == 200
+    assert "This update was deleted while you were editing" in text_of(response)
+    assert form_fields(response)[f"{key(cast.hub, cast.north)}-version"] == "0"
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_the_page_reads_last_quarters_updates_in_a_fixed_number_of_queries(
+    olive, cast, django_assert_max_num_queries
+):
+    with CaptureQueriesContext(connection) as few:
+        olive.get(page_url(cast))
+    for n in range(10):
+        action = make.action(cast.hub.objective, description=f"Extra {n}", lead=cast.council)
+        make.update(action, cast.q1, UpdateStatus.ON_TRACK, cast.north, progress="Earlier")
+    with django_assert_max_num_queries(len(few) + 12):  # a few per new action's measures
+        olive.get(page_url(cast))

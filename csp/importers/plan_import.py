@@ -35,6 +35,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.updates import PeriodLocked
 from csp.quarters import FinancialQuarter, financial_year_of
 
 CARRIED_DOWN = ("priority", "theme", "objective")
@@ -374,8 +375,14 @@ class PlanImport:
                 + ", ".join(self.new_organisations)
                 + ") before importing; nothing was written."
             )
-        with transaction.atomic():
-            return self._write()
+        try:
+            with transaction.atomic():
+                return self._write()
+        except PeriodLocked as locked:
+            raise ValueError(
+                f"Nothing was imported: {locked.messages[0]} Take that quarter's rows out of the "
+                "sheet, or ask for an amendment."
+            ) from None
 
     def _write(self) -> Plan:
         plan = self.plan or Plan.objects.create(

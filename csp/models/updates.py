@@ -84,7 +84,10 @@ def refuse_if_locked(period: ReportingPeriod, update: QuarterlyUpdate | None = N
     Every save and delete of an update, figure and 4 Ps summary calls this, so no view, form,
     admin page or command can change what a committee has been told without an amendment.
     """
-    if period.status != PeriodStatus.REPORTED:
+    # Asked of the database, not of ``period``: it may have been loaded before the period was
+    # reported (a page drawn earlier, a report issued meanwhile).
+    stored = ReportingPeriod.objects.filter(pk=period.pk).values_list("status", flat=True).first()
+    if (stored or period.status) != PeriodStatus.REPORTED:
         return
     if update is not None and update.pk and update.amendments.filter(closed_at=None).exists():
         return
@@ -172,6 +175,12 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
         return result
 
     def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        objs = list(objs)
+        reported = ReportingPeriod.objects.filter(
+            pk__in={u.period_id for u in objs}, status=PeriodStatus.REPORTED
+        ).first()
+        if reported is not None:
+            refuse_if_locked(reported)
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
             ActionStatus.refresh({(u.action_id, u.period_id) for u in created})
@@ -308,6 +317,8 @@ class QuarterlyUpdate(models.Model):
         return self.amendments.filter(closed_at=None).first()
 
     def clean(self) -> None:
+        if self.period_id:
+            refuse_if_locked(self.period, self)  # a form error, before any save is tried
         errors = {}
         if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
             errors["period"] = "Choose a period of this action's own plan."
@@ -437,6 +448,10 @@ class MeasureFigure(models.Model):
         refuse_if_locked(self.update.period, self.update)
         return super().delete(*args, **kwargs)
 
+    def clean(self) -> None:
+        if self.update_id:
+            refuse_if_locked(self.update.period, self.update)
+
 
 class PrioritySummary(models.Model):
     """An organisation's summary of its work on a priority in a period, under the 4 Ps."""
@@ -484,6 +499,8 @@ class PrioritySummary(models.Model):
         return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.period_id:
+            refuse_if_locked(self.period)
         if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
             raise ValidationError({"period": "Choose a period of this priority's own plan."})
 

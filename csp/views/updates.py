@@ -140,6 +140,8 @@ class Block:
     form: UpdateForm
     previous: QuarterlyUpdate | None
     conflict: QuarterlyUpdate | None = None
+    gone: bool = False  # the update was deleted while this editor had it open
+    stale: bool = False  # no longer editable: submitted by a colleague, or the period closed
 
 
 def my_updates(request: HttpRequest) -> HttpResponse:
@@ -193,10 +195,14 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     slots = cycle.PeriodSlots(period).for_user(request.user)
     previous = cycle.previous_updates(period, slots)
     summaries = _summary_forms(request, period, slots)
-    data = request.POST if request.method == "POST" else None
+    # A form is bound only if the page that was posted drew it: a slot that became editable
+    # since (returned meanwhile) is simply not part of this save.
+    posted = request.POST if request.method == "POST" else {}
     blocks = [
         Block(
-            slot, UpdateForm(data if slot.is_editable else None, slot=slot), previous.get(slot.key)
+            slot,
+            UpdateForm(request.POST if f"{slot.key}-version" in posted else None, slot=slot),
+            previous.get(slot.key),
         )
         for slot in slots
     ]
@@ -206,7 +212,10 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
         intent = request.POST.get("intent")
         if intent not in (SAVE_DRAFT, SUBMIT):
             return HttpResponse("Choose Save as draft or Submit.", status=400)
-        if _save(request, period, editable, summaries, submit=intent == SUBMIT):
+        drawn = [b for b in editable if b.form.is_bound]
+        if not _no_longer_editable(request, blocks) and _save(
+            request, period, drawn, summaries, submit=intent == SUBMIT
+        ):
             return redirect(reverse("period-updates", args=[period.pk]))
 
     errors = [
@@ -292,6 +301,33 @@ class _Rollback(Exception):
     pass
 
 
+def _no_longer_editable(request: HttpRequest, blocks: list[Block]) -> bool:
+    """Were any of the posted updates taken out of the editor's hands while they typed?
+
+    A colleague may have submitted one, or the coordinator closed the period. Nothing is saved
+    then, and what they typed is shown back to them rather than dropped.
+    """
+    stale = [
+        b
+        for b in blocks
+        if not b.slot.is_editable
+        and b.form.is_bound
+        and b.form.is_valid()
+        and b.form.has_content
+        and b.form.has_changed()
+    ]
+    for block in stale:
+        block.stale = True
+    if stale:
+        names = ", ".join(f"{b.slot.action.reference} {b.slot.district_label}" for b in stale)
+        messages.error(
+            request,
+            f"Nothing was saved: {names} can no longer be changed here (submitted meanwhile, or "
+            "the period was closed). What you typed is shown below so you can keep it.",
+        )
+    return bool(stale)
+
+
 def _save(
     request: HttpRequest,
     period: ReportingPeriod,
@@ -342,9 +378,10 @@ def _save(
     except _Rollback:
         for block, current in conflicts:
             block.conflict = current
+            block.gone = current is None
             # Saving again replaces the other text: the editor has now seen it.
             data = block.form.data.copy()
-            data[block.form.add_prefix("version")] = str(current.version)
+            data[block.form.add_prefix("version")] = str(current.version if current else 0)
             block.form.data = data
         for form in summary_conflicts:
             form.add_error(None, "Someone else changed this summary while you were editing.")
