@@ -126,4 +126,6 @@ def test_a_period_reported_after_the_page_was_drawn_refuses_the_save(cast):
     ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status="reported")
     with pytest.raises(PeriodLocked), transaction.atomic():
         cycle.save_update(drawn, text("Too late", 0), user=cast.olive, submit=True)
-    assert not QuarterlyUpdate.objects.filter(action=cast.hub, district=cast.south).exists()
+    assert not QuarterlyUpdate.objects.filter(
+        action=cast.hub, period=cast.q2, district=cast.south
+    ).exists()
