@@ -156,6 +156,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+# Seconds to wait for the mail server: a hung one must not hold a request or a command for ever.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: set at most one of them")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CSP Tracker <csp-tracker@localhost>")

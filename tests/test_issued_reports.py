@@ -221,6 +221,14 @@ def test_a_clerk_builds_a_draft_and_issues_it(client, cast):
     assert "Issue this report" in detail
     assert "2016/17 Q1, 2016/17 Q2 as reported" in detail
 
+    # Q2 is still open: issuing would lock its leads out mid-quarter.
+    refused = client.post(response["Location"], follow=True).content.decode()
+    assert "Close 2016/17 Q2 on its review page before issuing" in refused
+    report.refresh_from_db()
+    assert report.state == ReportState.DRAFT
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+
     assert client.post(response["Location"]).status_code == 302  # one render
     report.refresh_from_db()
     assert report.state == ReportState.ISSUED and report.issued_by == clerk

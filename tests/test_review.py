@@ -473,3 +473,15 @@ def test_returning_an_amended_update_keeps_the_amendment_open(alice, cast):
     assert "Returned 1.1.1 North" in response.content.decode()
     assert fresh(update).state == UpdateState.RETURNED
     assert Amendment.objects.get().closed_at is None
+
+
+def test_the_e_mail_for_a_return_in_a_closed_period_says_it_cannot_be_changed_yet(
+    alice, cast, mailoutbox
+):
+    update = submitted(cast)
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+    alice.post(act(update, "return"), {"version": update.version, "comment": "Say when"})
+    [message] = mailoutbox
+    assert "2016/17 Q2 is closed at the moment, so the update cannot be changed yet" in message.body
+    assert "submit it again" not in message.body

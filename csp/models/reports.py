@@ -329,6 +329,13 @@ class ScrutinyReport(models.Model):
         periods = list(self.periods.all())
         if not periods:
             raise ValueError("Choose at least one reporting period before issuing.")
+        still_open = [p.label for p in periods if p.status == PeriodStatus.OPEN]
+        if still_open:
+            # Issuing locks the periods: their leads would be shut out mid-quarter.
+            raise ValueError(
+                f"Close {', '.join(still_open)} on its review page before issuing: issuing "
+                "locks the periods a report covers, and leads are still writing updates."
+            )
         if progress:
             progress(1, RENDER_STEPS[0])
         html = self.render_html()
