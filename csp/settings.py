@@ -209,6 +209,8 @@ if TASKS_BACKEND.startswith("django_tasks_rq."):
 # Reports of up to this many actions are made while the browser waits (a few seconds); longer
 # ones in the background, with a progress page, as they take a minute or more.
 REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
+# A background render running longer than this is taken to have died with its worker.
+REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -269,6 +269,38 @@ def test_a_render_waiting_long_suggests_checking_the_worker(alice, cast, long_re
     assert REFRESH in html and "check that the worker is running" in html
 
 
+def test_a_render_whose_worker_died_is_failed_and_a_new_request_starts_afresh(
+    alice, cast, long_reports
+):
+    report = draft(cast)
+    dead = ReportRender.objects.create(
+        report=report,
+        kind=RenderKind.ISSUE,
+        state=RenderState.RUNNING,
+        step=4,
+        started_at=timezone.now() - datetime.timedelta(minutes=31),
+    )
+    html = page(alice, dead)
+    assert "The background worker stopped while making it" in html and REFRESH not in html
+    dead.refresh_from_db()
+    assert dead.state == RenderState.FAILED
+    again = alice.post(reverse("report-detail", args=[report.pk]))
+    assert again["Location"] != reverse("report-render", args=[report.pk, dead.pk])
+    assert ReportRender.objects.filter(report=report, state=RenderState.QUEUED).count() == 1
+
+
+def test_a_long_render_still_under_way_is_joined(alice, cast, long_reports):
+    report = draft(cast)
+    busy = ReportRender.objects.create(
+        report=report,
+        kind=RenderKind.ISSUE,
+        state=RenderState.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(minutes=10),
+    )
+    joined = alice.post(reverse("report-detail", args=[report.pk]))
+    assert joined["Location"] == reverse("report-render", args=[report.pk, busy.pk])
+
+
 # -- small reports, while the browser waits ---------------------------------------------------
 
 

@@ -459,7 +459,7 @@ class ReportRender(models.Model):
         is queued, and a worker on another queue (RQ, Celery) finds it.
         """
         under_way = cls.objects.filter(report=report, kind=kind, state__in=UNFINISHED).first()
-        if under_way is not None:
+        if under_way is not None and not under_way.fail_if_abandoned():
             return under_way
         render = cls.objects.create(report=report, kind=kind, requested_by=user)
         from csp.tasks import render_report  # the tasks import the models
@@ -543,6 +543,25 @@ class ReportRender(models.Model):
         self.progress = "Done"
         self.finished_at = timezone.now()
         self.save(update_fields=["state", "progress", "pdf", "size", "finished_at"])
+
+    def fail_if_abandoned(self) -> bool:
+        """Mark a render failed if its worker stopped mid-way (killed, out of memory).
+
+        A render that has run for longer than ``REPORT_RENDER_TIMEOUT_MINUTES`` is not coming
+        back; without this it would show "in progress" for ever and every new request would
+        join it. Returns whether it was abandoned.
+        """
+        limit = datetime.timedelta(minutes=settings.REPORT_RENDER_TIMEOUT_MINUTES)
+        if self.state != RenderState.RUNNING or self.started_at is None:
+            return False
+        if timezone.now() - self.started_at <= limit:
+            return False
+        self.fail(
+            "The background worker stopped while making it (it ran for more than "
+            f"{settings.REPORT_RENDER_TIMEOUT_MINUTES} minutes). Try again; if it stops again, "
+            "ask your system administrator to check the worker's memory and logs."
+        )
+        return True
 
     def fail(self, why: str) -> None:
         self.state = RenderState.FAILED

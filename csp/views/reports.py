@@ -392,6 +392,7 @@ def report_render(request: HttpRequest, pk: int, render_pk: int) -> HttpResponse
     without JavaScript and is not script, so the Content Security Policy allows it).
     """
     render_ = _report_render(request, pk, render_pk)
+    render_.fail_if_abandoned()
     report = render_.report
     response = render(
         request,
