@@ -511,8 +511,8 @@ def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | 
     """Re-open an update of a reported period for its lead to change, giving the reason."""
     if update.period.status != PeriodStatus.REPORTED:
         raise Refused(f"{update.period.label} has not been reported: return the update instead.")
-    if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
-        raise Refused(f"{update_name(update)} is already with its lead.")
+    # A draft or returned update of a reported period is stuck as well: its lead cannot
+    # change it either until it is re-opened, so those may be amended too.
     if update.open_amendment is not None:
         raise Refused(f"{update_name(update)} is already open for amendment.")
     try:

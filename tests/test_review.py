@@ -485,3 +485,17 @@ def test_the_e_mail_for_a_return_in_a_closed_period_says_it_cannot_be_changed_ye
     [message] = mailoutbox
     assert "2016/17 Q2 is closed at the moment, so the update cannot be changed yet" in message.body
     assert "submit it again" not in message.body
+
+
+def test_a_draft_stuck_in_a_reported_period_can_be_reopened_for_amendment(alice, cast):
+    update = make.update(
+        cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.DRAFT
+    )
+    cast.q2.status = PeriodStatus.REPORTED
+    cast.q2.save()
+    page = alice.get(review(cast.q2)).content.decode()
+    assert f'action="{act(update, "amend")}"' in page
+    alice.post(act(update, "amend"), {"reason": "Finish the draft for the record"})
+    update = fresh(update)
+    assert update.open_amendment is not None
+    assert update.state == UpdateState.RETURNED
