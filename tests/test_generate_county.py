@@ -174,7 +174,8 @@ def test_updates_keep_the_constraints_and_the_rules(generated):
     )
     assert not whole_area.exists()
     for update in QuarterlyUpdate.objects.select_related("action", "period", "district"):
-        update.full_clean()  # own plan's period, own partnership's district, covered district
+        update.clean_fields()
+        update.check_place()  # own plan's period, own partnership's district, covered district
         assert 80 <= len(update.progress) <= 600
         assert (update.submitted_at is None) == (update.state == UpdateState.DRAFT)
         # dated when written, at the end of the quarter it reports on, not when the command ran

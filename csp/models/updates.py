@@ -319,6 +319,10 @@ class QuarterlyUpdate(models.Model):
     def clean(self) -> None:
         if self.period_id:
             refuse_if_locked(self.period, self)  # a form error, before any save is tried
+        self.check_place()
+
+    def check_place(self) -> None:
+        """The update belongs where it is: its action's own plan and a district it covers."""
         errors = {}
         if self.action_id and self.period_id and self.action.plan.pk != self.period.plan_id:
             errors["period"] = "Choose a period of this action's own plan."
