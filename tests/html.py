@@ -1,5 +1,7 @@
-"""Reading pages in tests: every table of a page as rows of cell texts; a page's text."""
+"""Reading pages in tests: every table of a page as rows of cell texts; a page's text; its form."""
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 
 
@@ -65,3 +67,18 @@ def text_of(response) -> str:
     parser = _Text()
     parser.feed(response.content.decode())
     return " ".join(" ".join(parser.parts).split())
+
+
+def form_fields(response) -> dict[str, str]:
+    """The values a page's form would post back unchanged: inputs, textareas and selections."""
+    html = unescape(response.content.decode())
+    fields: dict[str, str] = {}
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        if name != "csrfmiddlewaretoken":
+            fields[name] = value
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
+        fields[name] = value
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        fields[name] = chosen.group(1) if chosen else ""
+    return fields

@@ -23,10 +23,8 @@ before it is made.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import unescape
 from typing import Any
 
 import pytest
@@ -59,6 +57,7 @@ from csp.models.reports import RenderKind, RenderState, ReportRender
 from csp.views.imports import SESSION_KEY
 from tests import factories as make
 from tests.cast import Cast, build_cast
+from tests.html import form_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -761,21 +760,6 @@ def test_the_matrix_covers_every_page_that_takes_an_object():
 
 
 # -- writing updates through the period page ----------------------------------------------------
-
-
-def form_fields(response) -> dict[str, str]:
-    """The values the page's form would post back unchanged (from tests/test_update_page.py)."""
-    html = unescape(response.content.decode())
-    fields: dict[str, str] = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        if name != "csrfmiddlewaretoken":
-            fields[name] = value
-    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
-        fields[name] = value
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected>', body)
-        fields[name] = chosen.group(1) if chosen else ""
-    return fields
 
 
 @pytest.fixture

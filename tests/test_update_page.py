@@ -3,9 +3,7 @@ validation, figures, the 4 Ps, locking, and two people editing the same update."
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
-from html import unescape
 
 import pytest
 from django.db import connection
@@ -27,7 +25,7 @@ from csp.models import (
     UpdateStatus,
 )
 from tests import factories as make
-from tests.html import text_of
+from tests.html import form_fields, text_of
 
 
 def page_url(cast):
@@ -41,21 +39,6 @@ def key(action, district=None):
 def signed_in(client, user):
     client.force_login(user)
     return client
-
-
-def form_fields(response) -> dict[str, str]:
-    """The values the page's form would post back unchanged: inputs, textareas, selections."""
-    html = unescape(response.content.decode())
-    fields: dict[str, str] = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        if name not in ("csrfmiddlewaretoken",):
-            fields[name] = value
-    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
-        fields[name] = value
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected>', body)
-        fields[name] = chosen.group(1) if chosen else ""
-    return fields
 
 
 def post(client, cast, intent="draft", **changes):
