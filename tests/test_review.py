@@ -499,3 +499,23 @@ def test_a_draft_stuck_in_a_reported_period_can_be_reopened_for_amendment(alice,
     update = fresh(update)
     assert update.open_amendment is not None
     assert update.state == UpdateState.RETURNED
+
+
+def test_the_4ps_summaries_are_shown_where_the_partnership_reports_that_way(alice, cast):
+    from csp.models import PrioritySummary
+
+    assert "the 4 Ps" not in alice.get(review(cast.q2)).content.decode()
+    cast.castle.reports_by_priority_summary = True
+    cast.castle.save()
+    safer = cast.plan.priorities.get(number=1)
+    PrioritySummary.objects.create(
+        priority=safer,
+        period=cast.q2,
+        organisation=cast.council,
+        pursue="Two dealers arrested",
+        state=UpdateState.SUBMITTED,
+    )
+    html = alice.get(review(cast.q2)).content.decode()
+    assert "Summaries by priority (the 4 Ps)" in html
+    assert "Two dealers arrested" in html and "Castle Council" in html
+    assert "No summary yet." in html  # priority 2

@@ -43,6 +43,7 @@ from csp.cycle import (
 from csp.models import (
     PeriodStatus,
     Plan,
+    PrioritySummary,
     QuarterlyUpdate,
     ReportingPeriod,
     UpdateState,
@@ -282,9 +283,21 @@ def _review_page(
             "accepted": [s for s in slots.slots if s.state == UpdateState.ACCEPTED],
             "locked": locked,
             "error": error,
+            "summaries": _summaries(period),
             "wide_layout": True,
         },
     )
+
+
+def _summaries(period: ReportingPeriod) -> list[tuple[Any, list[PrioritySummary]]]:
+    """The 4 Ps summaries given for each priority, where the partnership reports that way."""
+    if not period.plan.partnership.reports_by_priority_summary:
+        return []
+    given = PrioritySummary.objects.filter(period=period).select_related("organisation", "author")
+    by_priority: dict[int, list[PrioritySummary]] = {}
+    for summary in given.order_by("organisation__name"):
+        by_priority.setdefault(summary.priority_id, []).append(summary)
+    return [(p, by_priority.get(p.pk, [])) for p in period.plan.priorities.order_by("number")]
 
 
 # -- what a coordinator does to an update ------------------------------------------------------
