@@ -222,13 +222,19 @@ def test_a_broken_file_changes_nothing(tmp_path: Path):
 def test_demo_sign_ins_one_per_role_with_debug():
     out = StringIO()
     call_command("load_demo", stdout=out)
-    roles = dict(PartnershipRole.objects.values_list("user__username", "role"))
+    roles = {
+        (user, partnership): role
+        for user, partnership, role in PartnershipRole.objects.values_list(
+            "user__username", "partnership__slug", "role"
+        )
+    }
     assert roles == {
-        "coordinator": Role.COORDINATOR,
-        "rochford-officer": Role.OFFICER,
-        "police-officer": Role.OFFICER,
-        "clerk": Role.CLERK,
-        "viewer": Role.VIEWER,
+        ("coordinator", "castle-point-rochford"): Role.COORDINATOR,
+        ("rochford-officer", "castle-point-rochford"): Role.OFFICER,
+        ("police-officer", "castle-point-rochford"): Role.OFFICER,
+        ("clerk", "castle-point-rochford"): Role.CLERK,
+        ("viewer", "castle-point-rochford"): Role.VIEWER,
+        ("medway-officer", "medway"): Role.OFFICER,
     }
     assert (
         User.objects.get(username="rochford-officer").officers.get().organisation.short_name
@@ -274,3 +280,32 @@ def test_the_quarterly_cycle_can_be_tried_at_once(plan):
     owed = PeriodSlots(q2).for_organisations([rdc.pk])
     assert owed and {slot.district.slug for slot in owed} == {"rochford"}
     assert all(slot.state == "missing" for slot in owed)
+
+
+def test_medway_officers_can_try_the_4ps_at_once(client):
+    """Medway reports by the 4 Ps and has an open period: its officer gets a form per priority."""
+    from csp.models import Officer, PrioritySummary, ReportingPeriod
+
+    period = ReportingPeriod.objects.get(plan__slug="medway-2020-24", status="open")
+    assert period.label == "2021/22 Q2"
+    officer = Officer.objects.get(name="James Brown")
+    user = User.objects.create_user("james")
+    officer.user = user
+    officer.save()
+    PartnershipRole.objects.create(
+        user=user, partnership=period.plan.partnership, role=Role.OFFICER
+    )
+    client.force_login(user)
+    mine = client.get("/updates/").content.decode()
+    assert "A summary for each priority (the 4 Ps)" in mine
+    page = client.get(f"/updates/{period.pk}/")
+    html = page.content.decode()
+    assert "Summary by priority (the 4 Ps)" in html
+    first = period.plan.priorities.get(number=1)
+    fields = {f"p{p.pk}-version": "0" for p in period.plan.priorities.all()} | {
+        f"p{first.pk}-pursue": "Joint operation against county lines",
+        "intent": "draft",
+    }
+    assert client.post(f"/updates/{period.pk}/", fields).status_code == 302
+    summary = PrioritySummary.objects.get(priority=first, period=period)
+    assert (summary.organisation.slug, summary.state) == ("medway-council", "draft")

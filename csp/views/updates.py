@@ -163,6 +163,8 @@ def my_updates(request: HttpRequest) -> HttpResponse:
                 "outstanding": sum(slot.is_outstanding for slot in slots),
                 "is_late": any(slot.is_late for slot in slots),
                 "reviews": access.is_coordinator(request.user, period.plan.partnership_id),
+                "summaries": period.plan.partnership.reports_by_priority_summary
+                and bool(organisations),
             }
         )
     return render(

@@ -15,13 +15,23 @@ from csp.models import Officer, Organisation, Partnership, PartnershipRole, Role
 
 DEMO_PASSWORD = "demo-only-password"
 
-# username, role, organisation slug, officer name (a real officer of the demo plan)
+CASTLE_POINT_ROCHFORD, MEDWAY = "castle-point-rochford", "medway"
+
+# username, partnership, role, organisation slug, officer name (a real officer of its paper)
 DEMO_SIGN_INS = [
-    ("coordinator", Role.COORDINATOR, None, None),
-    ("rochford-officer", Role.OFFICER, "rochford-district-council", "Graham Browne"),
-    ("police-officer", Role.OFFICER, "essex-police", "Emma Clark"),
-    ("clerk", Role.CLERK, None, None),
-    ("viewer", Role.VIEWER, None, None),
+    ("coordinator", CASTLE_POINT_ROCHFORD, Role.COORDINATOR, None, None),
+    (
+        "rochford-officer",
+        CASTLE_POINT_ROCHFORD,
+        Role.OFFICER,
+        "rochford-district-council",
+        "Graham Browne",
+    ),
+    ("police-officer", CASTLE_POINT_ROCHFORD, Role.OFFICER, "essex-police", "Emma Clark"),
+    ("clerk", CASTLE_POINT_ROCHFORD, Role.CLERK, None, None),
+    ("viewer", CASTLE_POINT_ROCHFORD, Role.VIEWER, None, None),
+    # Medway reports by the 4 Ps: its officer writes a summary per priority.
+    ("medway-officer", MEDWAY, Role.OFFICER, "medway-council", "James Brown"),
 ]
 
 
@@ -47,13 +57,14 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def create_sign_ins(self) -> None:
-        """Local demo accounts, one per role, in the Castle Point and Rochford partnership."""
-        partnership = Partnership.objects.get(slug="castle-point-rochford")
+        """Local demo accounts: one per role in Castle Point and Rochford, an officer in Medway."""
+        partnerships = {p.slug: p for p in Partnership.objects.all()}
         User = get_user_model()
         self.stdout.write(
             f"\nDemo sign-ins (local demo only), all with the password {DEMO_PASSWORD!r}:"
         )
-        for username, role, organisation_slug, officer_name in DEMO_SIGN_INS:
+        for username, partnership_slug, role, organisation_slug, officer_name in DEMO_SIGN_INS:
+            partnership = partnerships[partnership_slug]
             user, created = User.objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.invalid"}
             )
@@ -78,4 +89,4 @@ class Command(BaseCommand):
                     officer.user = user
                     officer.save(update_fields=["user"])
                 where = f" at {organisation.name}"
-            self.stdout.write(f"  {username:<18} {Role(role).label}{where}")
+            self.stdout.write(f"  {username:<18} {Role(role).label}{where}, {partnership.name}")
