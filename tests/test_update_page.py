@@ -395,6 +395,10 @@ def test_a_partnership_reporting_by_the_4ps_gets_a_summary_per_priority(olive, c
     cast.castle.save()
     response = olive.get(page_url(cast))
     assert "Summary by priority (the 4 Ps)" in text_of(response)
+    # Each field says which priority it is for, to screen readers too.
+    assert 'Pursue<span class="govuk-visually-hidden"> for Safer communities</span>' in (
+        response.content.decode()
+    )
     [safer, crime] = cast.plan.priorities.order_by("number")
     post(
         olive,
