@@ -375,6 +375,10 @@ def save_update(
     one can save: the other gets ``EditConflict`` with the text now stored, and nothing of
     theirs is written. Call inside a transaction.
     """
+    # Hold the period's row until this transaction ends: issuing a report takes the same lock
+    # before it checks its document and locks the period, so a submit either lands before that
+    # check (and the report is not issued) or after the lock (and is refused).
+    list(ReportingPeriod.objects.select_for_update().filter(pk=slot.period.pk).values("pk"))
     update = slot.update
     if update is None:
         if data.version != 0:

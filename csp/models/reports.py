@@ -344,6 +344,13 @@ class ScrutinyReport(models.Model):
             progress(5, RENDER_STEPS[4])
         with transaction.atomic():
             stored = type(self).objects.select_for_update().get(pk=self.pk)
+            # Taken by every update saved through the cycle too (``csp.cycle.save_update``):
+            # from here until the periods are locked, no update of theirs can be saved.
+            list(
+                ReportingPeriod.objects.select_for_update()
+                .filter(pk__in=[p.pk for p in periods])
+                .values("pk")
+            )
             if stored.is_issued:
                 raise ValueError("This report has already been issued.")
             now_reported = ReportingPeriod.objects.filter(
