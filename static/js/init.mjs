@@ -1,5 +1,7 @@
 // Starts the GOV.UK Frontend components (the service navigation's menu, error summaries …).
 // A file, not an inline script, so the Content Security Policy can forbid inline scripts.
 import { initAll } from "../build/govuk-frontend.min.js";
+import { followRenderProgress } from "./render-progress.mjs";
 
 initAll();
+followRenderProgress();
