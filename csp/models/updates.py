@@ -266,6 +266,9 @@ class QuarterlyUpdate(models.Model):
 
     history = HistoricalRecords()
 
+    # Set by ``csp.cycle.PeriodSlots`` from one prefetch: the update's amendments still open.
+    open_amendments: list[Amendment]
+
     class Meta:
         ordering = ["action_id", "period__year", "period__quarter", "district__name"]
         constraints = [

@@ -9,13 +9,14 @@ from an older version is refused with both texts shown (``csp.cycle.save_update`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -55,10 +56,10 @@ class UpdateForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args: Any, slot: cycle.Slot, **kwargs: Any) -> None:
+    def __init__(self, data: QueryDict | None = None, *, slot: cycle.Slot) -> None:
         self.slot = slot
         update = slot.update
-        initial = {"version": update.version if update else 0}
+        initial: dict[str, Any] = {"version": update.version if update else 0}
         if update is not None:
             initial |= {
                 "status": "" if update.status == UpdateStatus.NOT_GIVEN else update.status,
@@ -66,7 +67,7 @@ class UpdateForm(forms.Form):
                 "risks": update.risks,
             }
         figures = {f.measure_id: f.value for f in update.figures.all()} if update else {}
-        super().__init__(*args, prefix=slot.key, initial=initial, **kwargs)
+        super().__init__(data, prefix=slot.key, initial=initial)
         for measure in slot.action.measures.all():
             label = measure.description or measure.target_text or f"Measure {measure.number}"
             self.fields[f"m{measure.pk}"] = forms.DecimalField(
@@ -382,7 +383,7 @@ def _save(
             block.conflict = current
             block.gone = current is None
             # Saving again replaces the other text: the editor has now seen it.
-            data = block.form.data.copy()
+            data = cast(QueryDict, block.form.data).copy()
             data[block.form.add_prefix("version")] = str(current.version if current else 0)
             block.form.data = data
         for form in summary_conflicts:
@@ -426,7 +427,7 @@ def _save_summary(form: SummaryForm, request: HttpRequest, submit: bool) -> bool
             return False
         summary.version = expected + 1
     summary = form.save(commit=False)
-    summary.author = request.user
+    summary.author = cast(User, request.user)  # the page needs sign-in
     summary.state = UpdateState.SUBMITTED if submit else summary.state
     if not submit and summary.state != UpdateState.RETURNED:
         summary.state = UpdateState.DRAFT
