@@ -105,8 +105,13 @@ class Scoped:
         """Is ``obj`` (``None``: the model as a whole) one of this user's partnerships' rows?"""
         if obj is None or request.user.is_superuser or type(obj) not in PARTNERSHIP_PATHS:
             return True
-        model = type(obj)
-        return scoped(model._default_manager.filter(pk=obj.pk), request.user).exists()
+        # Asked for each permission, by the page and each of its inlines: once per request.
+        answers = request.__dict__.setdefault("_csp_in_scope", {})
+        key = (type(obj), obj.pk)
+        if key not in answers:
+            found = type(obj)._default_manager.filter(pk=obj.pk)
+            answers[key] = scoped(found, request.user).exists()
+        return answers[key]
 
     # Every page about one object asks these with the object, the history pages included.
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -181,3 +181,13 @@ def test_an_admin_edit_moves_the_version_on(client, cast, django_user_model):
     )
     stored = QuarterlyUpdate.objects.get(pk=update.pk)
     assert (stored.progress, stored.version) == ("Corrected by the coordinator", update.version + 1)
+
+
+def test_a_change_page_asks_whether_its_object_is_in_scope_once(coordinator, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        coordinator.get(reverse("admin:csp_action_change", args=[cast.hub.pk]))
+    scope_checks = [q for q in queries.captured_queries if q["sql"].startswith("SELECT 1 AS")]
+    assert len(scope_checks) <= 3, len(scope_checks)
