@@ -192,12 +192,16 @@ class PeriodSlots:
         updates = (
             QuarterlyUpdate.objects.filter(period=period)
             .select_related("author", "district", "organisation")
-            .prefetch_related("figures__measure", "amendments")
+            .prefetch_related(
+                "figures__measure",
+                Prefetch(
+                    "amendments",
+                    queryset=Amendment.objects.filter(closed_at=None),
+                    to_attr="open_amendments",
+                ),
+            )
         )
-        by_key: dict[tuple[int, int | None], QuarterlyUpdate] = {}
-        for update in updates:
-            update.open_amendments = [a for a in update.amendments.all() if a.closed_at is None]
-            by_key[(update.action_id, update.district_id)] = update
+        by_key = {(u.action_id, u.district_id): u for u in updates}
         self.slots: list[Slot] = []
         for action in actions:
             if (action.pk, None) in by_key or not self.districts:
@@ -228,6 +232,8 @@ class PeriodSlots:
     def _slot(
         self, action: Action, district: District | None, update: QuarterlyUpdate | None
     ) -> Slot:
+        if update is not None:
+            update.action = action  # already loaded, with its objective and priority
         leads = list(action.leads.all())
         organisations = [lead.organisation for lead in leads if lead.organisation is not None]
         all_partners = any(lead.all_partners for lead in leads)
@@ -513,7 +519,7 @@ def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
 
 def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | None) -> None:
     """Re-open an update of a reported period for its lead to change, giving the reason."""
-    if update.period.status != PeriodStatus.REPORTED:
+    if not update.period.is_locked:
         raise Refused(f"{update.period.label} has not been reported: return the update instead.")
     # A draft or returned update of a reported period is stuck as well: its lead cannot
     # change it either until it is re-opened, so those may be amended too.

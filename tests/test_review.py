@@ -519,3 +519,19 @@ def test_the_4ps_summaries_are_shown_where_the_partnership_reports_that_way(alic
     assert "Summaries by priority (the 4 Ps)" in html
     assert "Two dealers arrested" in html and "Castle Council" in html
     assert "No summary yet." in html  # priority 2
+
+
+def test_a_reported_periods_page_does_not_query_per_update(
+    alice, cast, django_assert_max_num_queries
+):
+    periods = ReportingPeriod.objects.filter(pk=cast.q1.pk)
+    periods.update(status=PeriodStatus.REPORTED)
+    with CaptureQueriesContext(connection) as few:
+        alice.get(review(cast.q1))
+    periods.update(status=PeriodStatus.CLOSED)
+    for n in range(6):
+        action = make.action(cast.hub.objective, description=f"Extra {n}", lead=cast.council)
+        make.update(action, cast.q1, UpdateStatus.ON_TRACK, cast.north)
+    periods.update(status=PeriodStatus.REPORTED)
+    with django_assert_max_num_queries(len(few)):  # the amendment forms name their actions
+        alice.get(review(cast.q1))

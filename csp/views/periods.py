@@ -264,7 +264,7 @@ def _review_page(
         if error is not None and update.pk == error.update_pk:
             # The template shows the message by the failed form: ``return_error``, ``amend_error``.
             setattr(update, f"{error.form}_error", error.message)
-    locked = period.status == PeriodStatus.REPORTED
+    locked = period.is_locked
     awaiting = [s for s in slots.slots if s.state == UpdateState.SUBMITTED]
     return render(
         request,
