@@ -155,6 +155,18 @@ class Completeness:
         self.counts[slot.state] += 1
         self.late += slot.is_late
 
+    @classmethod
+    def of(cls, label: str, slots: Iterable[Slot]) -> Completeness:
+        row = cls(label)
+        for slot in slots:
+            row.add(slot)
+        return row
+
+    @property
+    def labelled_counts(self) -> list[tuple[str, int]]:
+        """("Missing", 2), ("Accepted", 1) …: the states there are, in the order chased."""
+        return [(STATE_LABELS[s], self.counts[s]) for s in STATES if self.counts[s]]
+
 
 class PeriodSlots:
     """Every update ``period`` expects, with who owes it and what has been given."""
@@ -266,6 +278,15 @@ class PeriodSlots:
             return []
         return self.for_organisations(access.organisation_ids(user))
 
+    def reporting_organisation(self, organisation_ids: Iterable[int]) -> int | None:
+        """Which of a person's organisations reports for them in this partnership.
+
+        The one rule for updates and 4 Ps summaries alike: of their organisations that are
+        members, the lowest id (a person working for two member agencies is rare).
+        """
+        members = sorted(set(organisation_ids) & set(self.memberships))
+        return members[0] if members else None
+
     def find(self, action_id: int, district_id: int | None) -> Slot | None:
         for slot in self.slots:
             if slot.action.pk == action_id and _pk(slot.district) == district_id:
@@ -274,10 +295,7 @@ class PeriodSlots:
 
     @cached_property
     def totals(self) -> Completeness:
-        total = Completeness("All updates")
-        for slot in self.slots:
-            total.add(slot)
-        return total
+        return Completeness.of("All updates", self.slots)
 
     def by_organisation(self) -> list[Completeness]:
         """A row per member organisation owing updates, "All partners" actions counted apart."""
@@ -372,14 +390,20 @@ class UpdateInput:
 
 
 def save_update(
-    slot: Slot, data: UpdateInput, *, user: access.AnyUser, submit: bool
+    slot: Slot,
+    data: UpdateInput,
+    *,
+    user: access.AnyUser,
+    submit: bool,
+    organisation_ids: set[int] | None = None,
 ) -> QuarterlyUpdate:
     """Save ``data`` as ``slot``'s update, as a draft or submitted; refuses a stale edit.
 
     ``data.version`` is the version the editor loaded (0: there was no update). The version is
     claimed with a conditional UPDATE first, so of two editors holding the same version only
     one can save: the other gets ``EditConflict`` with the text now stored, and nothing of
-    theirs is written. Call inside a transaction.
+    theirs is written. Call inside a transaction. ``organisation_ids``: the user's, if the
+    caller has them already (a page saving many updates asks once).
     """
     # Hold the period's row until this transaction ends: issuing a report takes the same lock
     # before it checks its document and locks the period, so a submit either lands before that
@@ -401,7 +425,10 @@ def save_update(
     update.risks = data.risks
     update.author = user if user.is_authenticated else None
     if update.organisation_id is None:
-        update.organisation_id = _reporting_organisation(slot, user)
+        mine = access.organisation_ids(user) if organisation_ids is None else organisation_ids
+        # Of the user's organisations, one that owes this slot: the lowest id, as for summaries.
+        owing = sorted(mine & slot.responsible_ids)
+        update.organisation_id = owing[0] if owing else None
     if submit:
         update.state = UpdateState.SUBMITTED
         update.submitted_at = timezone.now()
@@ -437,11 +464,6 @@ def _current(slot: Slot) -> QuarterlyUpdate | None:
         .select_related("author")
         .first()
     )
-
-
-def _reporting_organisation(slot: Slot, user: access.AnyUser) -> int | None:
-    mine = sorted(access.organisation_ids(user) & slot.responsible_ids)
-    return mine[0] if mine else None
 
 
 def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:

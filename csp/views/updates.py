@@ -29,6 +29,7 @@ from csp.models import (
     PrioritySummary,
     QuarterlyUpdate,
     ReportingPeriod,
+    Role,
     UpdateState,
     UpdateStatus,
 )
@@ -150,22 +151,24 @@ def my_updates(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         raise access.SignInRequired
     organisations = access.organisation_ids(request.user)
+    roles = dict(request.user.partnership_roles.values_list("partnership_id", "role"))
     periods = []
-    for period in cycle.open_periods_for(request.user):
-        slots = cycle.PeriodSlots(period).for_user(request.user)
-        counts = {state: 0 for state in cycle.STATES}
-        for slot in slots:
-            counts[slot.state] += 1
+    for period in cycle.open_periods_for(request.user):  # only where their role writes
+        expected = cycle.PeriodSlots(period)
+        slots = expected.for_organisations(organisations)
+        progress = cycle.Completeness.of(period.label, slots)
+        partnership = expected.partnership
         periods.append(
             {
                 "period": period,
                 "slots": slots,
-                "counts": [(cycle.STATE_LABELS[s], n) for s, n in counts.items() if n],
-                "outstanding": sum(slot.is_outstanding for slot in slots),
-                "is_late": any(slot.is_late for slot in slots),
-                "reviews": access.is_coordinator(request.user, period.plan.partnership_id),
-                "summaries": period.plan.partnership.reports_by_priority_summary
-                and bool(organisations),
+                "counts": progress.labelled_counts,
+                "outstanding": progress.outstanding,
+                "is_late": progress.late > 0,
+                "reviews": request.user.is_superuser
+                or roles.get(partnership.pk) == Role.COORDINATOR,
+                "summaries": partnership.reports_by_priority_summary
+                and expected.reporting_organisation(organisations) is not None,
             }
         )
     return render(
@@ -174,10 +177,7 @@ def my_updates(request: HttpRequest) -> HttpResponse:
         {
             "periods": periods,
             "organisations": Organisation.objects.filter(pk__in=organisations),
-            "writes": any(
-                role in access.WRITING_ROLES
-                for role in request.user.partnership_roles.values_list("role", flat=True)
-            ),
+            "writes": any(role in access.WRITING_ROLES for role in roles.values()),
         },
     )
 
@@ -195,9 +195,11 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = period.plan.partnership
     if not access.writes_updates_in(request.user, partnership.pk):
         raise PermissionDenied("Only the partnership's officers and coordinators write updates.")
-    slots = cycle.PeriodSlots(period).for_user(request.user)
+    mine = access.organisation_ids(request.user)
+    expected = cycle.PeriodSlots(period)
+    slots = expected.for_organisations(mine)
     previous = cycle.previous_updates(period, slots)
-    summaries = _summary_forms(request, period, slots)
+    summaries = _summary_forms(request, period, expected.reporting_organisation(mine))
     # A form is bound only if the page that was posted drew it: a slot that became editable
     # since (returned meanwhile) is simply not part of this save.
     posted = request.POST if request.method == "POST" else {}
@@ -256,24 +258,20 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _summary_forms(
-    request: HttpRequest, period: ReportingPeriod, slots: list[cycle.Slot]
+    request: HttpRequest, period: ReportingPeriod, organisation: int | None
 ) -> list[tuple[Priority, SummaryForm]]:
     """The 4 Ps forms, where the partnership reports that way: one per priority of the plan."""
-    partnership = period.plan.partnership
-    if not partnership.reports_by_priority_summary:
-        return []
-    organisation = _reporting_organisation(request.user, partnership.pk)
-    if organisation is None:
+    if organisation is None or not period.plan.partnership.reports_by_priority_summary:
         return []
     existing = {
         s.priority_id: s
-        for s in PrioritySummary.objects.filter(period=period, organisation=organisation)
+        for s in PrioritySummary.objects.filter(period=period, organisation_id=organisation)
     }
     data = request.POST if request.method == "POST" else None
     forms_ = []
     for priority in period.plan.priorities.order_by("number"):
         summary = existing.get(priority.pk) or PrioritySummary(
-            priority=priority, period=period, organisation=organisation, version=0
+            priority=priority, period=period, organisation_id=organisation, version=0
         )
         editable = period.status == PeriodStatus.OPEN and summary.state in (
             UpdateState.DRAFT,
@@ -288,16 +286,6 @@ def _summary_forms(
         form.editable = editable  # type: ignore[attr-defined]
         forms_.append((priority, form))
     return forms_
-
-
-def _reporting_organisation(user: access.AnyUser, partnership_id: int) -> Organisation | None:
-    return (
-        Organisation.objects.filter(
-            pk__in=access.organisation_ids(user), memberships__partnership_id=partnership_id
-        )
-        .order_by("name")
-        .first()
-    )
 
 
 class _Rollback(Exception):
@@ -364,12 +352,17 @@ def _save(
         return False
 
     conflicts = []
+    mine = access.organisation_ids(request.user)
     try:
         with transaction.atomic():
             for block in to_save:
                 try:
                     cycle.save_update(
-                        block.slot, block.form.to_input(), user=request.user, submit=submit
+                        block.slot,
+                        block.form.to_input(),
+                        user=request.user,
+                        submit=submit,
+                        organisation_ids=mine,
                     )
                 except cycle.EditConflict as conflict:
                     conflicts.append((block, conflict.current))
