@@ -102,6 +102,19 @@ def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
     )
 
 
+def coordinated_partnership_ids(user: AnyUser) -> set[int] | None:
+    """The partnerships ``user`` coordinates, in one query; ``None`` means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    if not user.is_authenticated:
+        return set()
+    return set(
+        apps.get_model("csp", "PartnershipRole")
+        .objects.filter(user_id=user.pk, role="coordinator")
+        .values_list("partnership_id", flat=True)
+    )
+
+
 def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
     if user.is_superuser:
         return True

@@ -1,5 +1,7 @@
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from csp.models import PartnershipRole, Role
 from tests import factories as make
@@ -35,3 +37,16 @@ def test_home_does_not_use_the_gov_uk_crown_or_font(client):
     html = client.get("/").content.decode()
     assert "govuk-header__logotype" not in html
     assert "GDS Transport" not in html
+
+
+def test_the_home_page_asks_for_coordinated_partnerships_once(
+    client, cast, django_assert_max_num_queries
+):
+    client.force_login(cast.alice)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/")
+    for n in range(4):
+        more = make.partnership(name=f"More {n}", slug=f"more-{n}")
+        PartnershipRole.objects.create(user=cast.alice, partnership=more, role=Role.COORDINATOR)
+    with django_assert_max_num_queries(len(few)):
+        client.get("/")

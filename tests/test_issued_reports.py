@@ -400,3 +400,13 @@ def test_an_issued_reports_preview_is_its_stored_pdf(alice, cast):
     response = alice.get(f"/reports/{report.pk}/preview/")
     assert response.status_code == 302
     assert response["Location"] == reverse("report-pdf", args=[report.pk])
+
+
+def test_issuing_records_the_periods_it_reports_in_their_history(alice, cast):
+    report = draft(cast)
+    before = cast.q1.history.count()
+    alice.post(reverse("report-detail", args=[report.pk]))
+    cast.q1.refresh_from_db()
+    assert cast.q1.status == PeriodStatus.REPORTED
+    latest = cast.q1.history.first()
+    assert cast.q1.history.count() == before + 1 and latest.status == PeriodStatus.REPORTED

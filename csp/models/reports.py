@@ -376,9 +376,10 @@ class ScrutinyReport(models.Model):
             self.issued_by = user
             self.state = ReportState.ISSUED
             self.save()
-            ReportingPeriod.objects.filter(pk__in=[p.pk for p in periods]).update(
-                status=PeriodStatus.REPORTED
-            )
+            for period in periods:  # saved one by one, so each period's history records it
+                if period.status != PeriodStatus.REPORTED:
+                    period.status = PeriodStatus.REPORTED
+                    period.save(update_fields=["status"])
 
 
 def _value(value: Any) -> Any:

@@ -32,8 +32,7 @@ from csp.models import (
     Risk,
     UpdateStatus,
 )
-
-DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)"
+from csp.models.reports import DEFAULT_COMMITTEE
 
 # Statuses that make an action an exception: reported to the committee with its risks.
 EXCEPTION_STATUSES = (UpdateStatus.OFF_TRACK, UpdateStatus.AT_RISK)

@@ -27,7 +27,8 @@ def home(request: HttpRequest) -> HttpResponse:
     partnerships = Partnership.objects.visible_to(request.user).prefetch_related(
         Prefetch("plans", Plan.objects.order_by("-first_year", "title"))
     )
-    coordinated = {p.pk for p in partnerships if access.is_coordinator(request.user, p.pk)}
+    ids = access.coordinated_partnership_ids(request.user)
+    coordinated = {p.pk for p in partnerships if ids is None or p.pk in ids}
     return render(request, "home.html", {"partnerships": partnerships, "coordinated": coordinated})
 
 
