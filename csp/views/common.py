@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -27,3 +28,11 @@ def visible_or_404(
     if not request.user.is_authenticated and everything.filter(**lookup).exists():
         raise SignInRequired
     raise Http404
+
+
+def refuse(request: HttpRequest, why: str) -> NoReturn:
+    """A member whose role does not allow this gets a 403 saying ``why``; a signed-out visitor
+    is asked to sign in first (their sign-in may well allow it)."""
+    if not request.user.is_authenticated:
+        raise SignInRequired
+    raise PermissionDenied(why)

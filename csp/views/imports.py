@@ -12,7 +12,6 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,7 +23,7 @@ from csp.importers.plan_import import PlanImport
 from csp.importers.reader import MAX_BYTES, SpreadsheetError, read_rows
 from csp.models import Partnership, Plan
 from csp.quarters import FinancialQuarter
-from csp.views.common import visible_or_404
+from csp.views.common import refuse, visible_or_404
 
 SESSION_KEY = "plan_imports"
 
@@ -71,9 +70,7 @@ def _coordinated(request: HttpRequest, slug: str) -> Partnership:
         request, Partnership.objects.visible_to(request.user), Partnership.objects.all(), slug=slug
     )
     if not access.is_coordinator(request.user, partnership.pk):
-        if not request.user.is_authenticated:
-            raise access.SignInRequired
-        raise PermissionDenied("Only the partnership's coordinators can import plans.")
+        refuse(request, "Only the partnership's coordinators can import plans.")
     return partnership
 
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,17 +49,14 @@ from csp.models import (
     UpdateState,
 )
 from csp.quarters import FinancialQuarter
-from csp.views.common import visible_or_404
+from csp.views.common import refuse, visible_or_404
 
 T = TypeVar("T")
 
 
 def _require_coordinator(request: HttpRequest, partnership_id: int) -> None:
-    if access.is_coordinator(request.user, partnership_id):
-        return
-    if not request.user.is_authenticated:
-        raise access.SignInRequired
-    raise PermissionDenied("Only the partnership's coordinators can manage reporting periods.")
+    if not access.is_coordinator(request.user, partnership_id):
+        refuse(request, "Only the partnership's coordinators can manage reporting periods.")
 
 
 def _coordinated_plan(request: HttpRequest, slug: str) -> Plan:

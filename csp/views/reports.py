@@ -15,7 +15,6 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,7 +34,7 @@ from csp.models import (
 )
 from csp.models.reports import DEFAULT_COMMITTEE, UNFINISHED
 from csp.reports.context import paragraphs, report_texts
-from csp.views.common import visible_or_404
+from csp.views.common import refuse, visible_or_404
 
 REPORT_MAKERS = ("coordinator", "clerk")
 RENDER_REFRESH_SECONDS = 3
@@ -63,12 +62,6 @@ def makes_reports(user: access.AnyUser, partnership_id: int) -> bool:
     return PartnershipRole.objects.filter(
         user_id=user.pk, partnership_id=partnership_id, role__in=REPORT_MAKERS
     ).exists()
-
-
-def _refuse(request: HttpRequest, why: str) -> None:
-    if not request.user.is_authenticated:
-        raise access.SignInRequired
-    raise PermissionDenied(why)
 
 
 def _plans_for(user: access.AnyUser) -> QuerySet[Plan]:
@@ -202,11 +195,9 @@ class ReportForm(forms.Form):
 
 
 def report_new(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_authenticated:
-        raise access.SignInRequired
     partnerships = report_partnership_ids(request.user)
     if partnerships is not None and not partnerships.exists():
-        raise PermissionDenied("Only coordinators and committee clerks can build reports.")
+        refuse(request, "Only coordinators and committee clerks can build reports.")
     plans = list(_plans_for(request.user))
     slug = request.POST.get("plan") or request.GET.get("plan")
     plan = next((p for p in plans if p.slug == slug), None)
@@ -261,7 +252,7 @@ def _visible_report(request: HttpRequest, pk: int) -> ScrutinyReport:
     visible = everything.filter(partnership__in=Partnership.objects.visible_to(request.user))
     report = visible_or_404(request, visible.defer("pdf"), everything.defer("pdf"), pk=pk)
     if not report.is_issued and not makes_reports(request.user, report.partnership_id):
-        _refuse(request, "Only coordinators and committee clerks can see draft reports.")
+        refuse(request, "Only coordinators and committee clerks can see draft reports.")
     return report
 
 
@@ -271,7 +262,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_issue = makes_reports(request.user, report.partnership_id)
     if request.method == "POST":
         if not may_issue:
-            _refuse(request, "Only coordinators and committee clerks can issue reports.")
+            refuse(request, "Only coordinators and committee clerks can issue reports.")
         if report.is_issued:
             messages.error(request, "This report has already been issued.")
             return redirect(report)
@@ -367,7 +358,7 @@ def _report_render(request: HttpRequest, pk: int, render_pk: int) -> ReportRende
     """The render, if this visitor may see it: the partnership's coordinators and clerks."""
     report = _visible_report(request, pk)
     if not makes_reports(request.user, report.partnership_id):
-        _refuse(request, "Only coordinators and committee clerks can make reports.")
+        refuse(request, "Only coordinators and committee clerks can make reports.")
     render = get_object_or_404(report.renders.defer("pdf"), pk=render_pk)
     render.report = report
     return render
@@ -378,7 +369,7 @@ def report_render_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Make a long draft's PDF in the background, and show how it is going."""
     report = _visible_report(request, pk)
     if not makes_reports(request.user, report.partnership_id):
-        _refuse(request, "Only coordinators and committee clerks can make reports.")
+        refuse(request, "Only coordinators and committee clerks can make reports.")
     if report.is_issued:
         return redirect(report)
     return redirect(ReportRender.request(report, RenderKind.DRAFT, request.user))

@@ -14,7 +14,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +32,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.views.common import refuse
 
 SAVE_DRAFT = "draft"
 SUBMIT = "submit"
@@ -194,7 +194,7 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     period = get_object_or_404(periods, pk=pk)
     partnership = period.plan.partnership
     if not access.writes_updates_in(request.user, partnership.pk):
-        raise PermissionDenied("Only the partnership's officers and coordinators write updates.")
+        refuse(request, "Only the partnership's officers and coordinators write updates.")
     mine = access.organisation_ids(request.user)
     expected = cycle.PeriodSlots(period)
     slots = expected.for_organisations(mine)
