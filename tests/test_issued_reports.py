@@ -410,3 +410,12 @@ def test_issuing_records_the_periods_it_reports_in_their_history(alice, cast):
     assert cast.q1.status == PeriodStatus.REPORTED
     latest = cast.q1.history.first()
     assert cast.q1.history.count() == before + 1 and latest.status == PeriodStatus.REPORTED
+
+
+def test_a_drafts_partnership_is_always_its_plans(cast):
+    report = ScrutinyReport.objects.create(partnership=cast.elsewhere, plan=cast.plan)
+    assert report.partnership == cast.castle
+    report.partnership = cast.elsewhere
+    report.save()
+    report.refresh_from_db()
+    assert report.partnership == cast.castle

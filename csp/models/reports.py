@@ -203,6 +203,10 @@ class ScrutinyReport(models.Model):
                     raise IssuedReportChanged(
                         f"An issued report cannot be changed ({', '.join(changed)})."
                     )
+        if self.plan_id and self.state == ReportState.DRAFT:
+            # Who may see a report follows its partnership; what it says, its plan: the two
+            # must agree, whichever form set them.
+            self.partnership_id = self.plan.partnership_id
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
