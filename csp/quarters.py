@@ -122,12 +122,52 @@ _MONTHS["sept"] = 9
 _MONTH_YEAR = re.compile(r"\b([A-Za-z]{3,9})\.?[\s-]*(\d{2}|\d{4})\b")
 
 
+_FINANCIAL_YEAR_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{4})\s*/\s*([0-9]{2})(?![0-9])")
+_DAY_MONTH_YEAR = re.compile(
+    r"(?<![0-9])([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4}|[0-9]{2})(?![0-9])"
+)
+
+
+def _stated_financial_year(text: str, first_year: int) -> int:
+    """The financial year a timescale names ("Q4 2017/18"), else the plan's ``first_year``.
+
+    A bare quarter is otherwise put in ``first_year``, which is wrong for a multi-year plan
+    whose timescale says which year it means.
+    """
+    for first, second in _FINANCIAL_YEAR_IN_TEXT.findall(text):
+        if (int(first) + 1) % 100 == int(second):
+            return int(first)
+    return first_year
+
+
+def _dated_quarter(text: str) -> FinancialQuarter | None:
+    """The quarter of a British date written in a timescale ("31/03/2017"), if there is one."""
+    match = _DAY_MONTH_YEAR.search(text)
+    if match is None:
+        return None
+    try:
+        day = date(full_year(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+    return FinancialQuarter.containing(day)
+
+
+def full_year(text: str) -> int:
+    """``"16"`` → 2016, ``"98"`` → 1998, ``"2016"`` → 2016."""
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
 def due_quarter_from_timescale(text: str, first_year: int) -> FinancialQuarter | None:
     """Derive the quarter an action is due from its timescale as written, where one can be.
 
     ``first_year`` is the financial year the plan starts in, for timescales that name only a
-    quarter. A month with a year ("Sept 16", "Apr-25") wins over a bare quarter; for a range
-    ("Q1-4", "Q3-4") the last quarter counts; "Ongoing" and the like give ``None``.
+    quarter, unless the text names its financial year ("Q4 2017/18"). A month with a year
+    ("Sept 16", "Apr-25") wins over a bare quarter; for a range ("Q1-4", "Q3-4") the last
+    quarter counts; a date ("31/03/2017") gives its quarter; "Ongoing" and the like give
+    ``None``. The importer, the demo loader and the generator all derive due quarters here.
     """
     for word, year_text in _MONTH_YEAR.findall(text):
         month = _MONTHS.get(word.lower())
@@ -139,5 +179,5 @@ def due_quarter_from_timescale(text: str, first_year: int) -> FinancialQuarter |
         return FinancialQuarter.containing(date(year, month, 1))
     quarters = [int(last or first) for first, last in _QUARTER_TOKEN.findall(text)]
     if quarters:
-        return FinancialQuarter(first_year, max(quarters))
-    return None
+        return FinancialQuarter(_stated_financial_year(text, first_year), max(quarters))
+    return _dated_quarter(text)

@@ -115,3 +115,12 @@ def test_it_refuses_quarter_five():
 )
 def test_due_quarter_from_timescale(timescale, expected):
     assert due_quarter_from_timescale(timescale, first_year=2016) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "due"),
+    [("Q4 2017/18", FinancialQuarter(2017, 4)), ("31/03/2017", FinancialQuarter(2016, 4))],
+)
+def test_a_named_year_or_a_date_gives_the_due_quarter_wherever_it_is_derived(written, due):
+    """The demo loader and the generator use the same rule as the importer."""
+    assert due_quarter_from_timescale(written, 2016) == due

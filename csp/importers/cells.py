@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from csp.importers.columns import BY_KEY, HEADING_TO_KEY, REQUIRED, normalise_heading
 from csp.models.updates import UpdateStatus
-from csp.quarters import FinancialQuarter, due_quarter_from_timescale
+from csp.quarters import FinancialQuarter, due_quarter_from_timescale, full_year
 
 
 def _shown(value: object, limit: int = 60) -> str:
@@ -262,17 +262,9 @@ _PERIOD_FORMS = (
 _PERIOD_EXPECTED = "write it as 2016/17 Q1"
 
 
-def _full_year(text: str) -> int:
-    """``"16"`` → 2016, ``"98"`` → 1998, ``"2016"`` → 2016."""
-    year = int(text)
-    if len(text) == 2:
-        year += 2000 if year < 70 else 1900
-    return year
-
-
 def _financial_year(written: str, first: str, second: str) -> int:
     """The first year of "2016/17" (or "16/17", "2016/2017"), checking the second follows it."""
-    start = _full_year(first)
+    start = full_year(first)
     follows = int(second) == start + 1 if len(second) == 4 else int(second) == (start + 1) % 100
     if not follows:
         raise ValueError(
@@ -323,36 +315,6 @@ def parse_period(text: object, default_year: int | None) -> FinancialQuarter | N
     )
 
 
-_FINANCIAL_YEAR_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{4})\s*/\s*([0-9]{2})(?![0-9])")
-_DAY_MONTH_YEAR = re.compile(
-    r"(?<![0-9])([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4}|[0-9]{2})(?![0-9])"
-)
-
-
-def _stated_financial_year(text: str, first_year: int) -> int:
-    """The financial year a timescale names ("Q4 2017/18"), else the plan's ``first_year``.
-
-    ``due_quarter_from_timescale`` puts a bare quarter in ``first_year``, which is wrong for a
-    multi-year plan whose timescale says which year it means.
-    """
-    for first, second in _FINANCIAL_YEAR_IN_TEXT.findall(text):
-        if (int(first) + 1) % 100 == int(second):
-            return int(first)
-    return first_year
-
-
-def _dated_quarter(text: str) -> FinancialQuarter | None:
-    """The quarter of a British date written in a timescale ("31/03/2017"), if there is one."""
-    match = _DAY_MONTH_YEAR.search(text)
-    if match is None:
-        return None
-    try:
-        day = date(_full_year(match[3]), int(match[2]), int(match[1]))
-    except ValueError:
-        return None
-    return FinancialQuarter.containing(day)
-
-
 def parse_timescale(text: object, first_year: int) -> tuple[str, FinancialQuarter | None]:
     """Keep a timescale as written and derive the quarter it is due, where one can be.
 
@@ -368,8 +330,7 @@ def parse_timescale(text: object, first_year: int) -> tuple[str, FinancialQuarte
     if not written:
         return "", None
     try:
-        due = due_quarter_from_timescale(written, _stated_financial_year(written, first_year))
-        return written, due if due is not None else _dated_quarter(written)
+        return written, due_quarter_from_timescale(written, first_year)
     except ValueError:
         raise ValueError(
             f'Timescale "{_shown(written)}" names a year we cannot use: give a quarter such as '
