@@ -415,12 +415,7 @@ class PlanImport:
         for row in self.actions:
             priority = priorities.get(_norm(row.priority))
             if priority is None:
-                number = (
-                    row.reference[0]
-                    if row.reference
-                    and row.reference[0] not in {p.number for p in priorities.values()}
-                    else max((p.number for p in priorities.values()), default=0) + 1
-                )
+                number = _number(row.reference, 0, {p.number for p in priorities.values()})
                 priority = priorities[_norm(row.priority)] = Priority.objects.create(
                     plan=plan, number=number, title=row.priority
                 )
@@ -434,11 +429,7 @@ class PlanImport:
             objective = objectives.get((_norm(row.priority), _norm(row.objective)))
             if objective is None:
                 taken = set(priority.objectives.values_list("number", flat=True))
-                number = (
-                    row.reference[1]
-                    if row.reference and row.reference[1] not in taken
-                    else max(taken, default=0) + 1
-                )
+                number = _number(row.reference, 1, taken)
                 objective = objectives[(_norm(row.priority), _norm(row.objective))] = (
                     StrategicObjective.objects.create(
                         priority=priority, number=number, title=row.objective, theme=theme
@@ -464,11 +455,7 @@ class PlanImport:
             }
             if action is None:
                 taken = set(objective.actions.values_list("number", flat=True))
-                number = (
-                    row.reference[2]
-                    if row.reference and row.reference[2] not in taken
-                    else max(taken, default=0) + 1
-                )
+                number = _number(row.reference, 2, taken)
                 action = Action.objects.create(
                     objective=objective, number=number, description=row.description, **fields
                 )
