@@ -114,7 +114,7 @@ class Plan(models.Model):
             raise ValueError(f"The title {title[:40]!r}… is too long.")
         with transaction.atomic():
             if slug is None:
-                slug = _free_slug(_next_slug(self, shift))
+                slug = free_plan_slug(_next_slug(self, shift))
             else:
                 _check_slug(slug)
             new = Plan.objects.create(
@@ -541,7 +541,7 @@ _SLUG_LENGTH = 80  # Plan.slug's max_length
 _SLUG_ROOM = 4  # for "-2" … "-999"
 
 
-def _free_slug(base: str) -> str:
+def free_plan_slug(base: str) -> str:
     """``base``, or if a plan has it already, ``base-2``, ``base-3``… whichever is free first."""
     base = base[:_SLUG_LENGTH]
     stem = base[: _SLUG_LENGTH - _SLUG_ROOM].rstrip("-")

@@ -21,7 +21,8 @@ from django.utils.text import slugify
 from csp import access
 from csp.importers.plan_import import PlanImport
 from csp.importers.reader import MAX_BYTES, SpreadsheetError, read_rows
-from csp.models import Partnership, Plan
+from csp.models import Partnership
+from csp.models.plans import free_plan_slug
 from csp.quarters import FinancialQuarter
 from csp.views.common import refuse, visible_or_404
 
@@ -74,14 +75,6 @@ def _coordinated(request: HttpRequest, slug: str) -> Partnership:
     return partnership
 
 
-def _new_slug(title: str, year: int | None) -> str:
-    base = slugify(title)[:60] or "plan"
-    slug, n = base, 2
-    while Plan.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def _plan_import(partnership: Partnership, entry: dict) -> PlanImport:  # type: ignore[type-arg]
     with default_storage.open(entry["path"], "rb") as handle:
         rows = read_rows(entry["name"], handle.read())
@@ -108,8 +101,8 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
             token = secrets.token_urlsafe(16)
             suffix = PurePath(upload.name).suffix.lower()[:8]
             path = default_storage.save(f"imports/{token}{suffix}", ContentFile(data))
-            plan_slug = form.cleaned_data["plan"] or _new_slug(
-                form.cleaned_data["title"], form.cleaned_data["first_year"]
+            plan_slug = form.cleaned_data["plan"] or free_plan_slug(
+                slugify(form.cleaned_data["title"]) or "plan"
             )
             request.session.setdefault(SESSION_KEY, {})[token] = {
                 "partnership": partnership.pk,
