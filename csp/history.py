@@ -85,14 +85,18 @@ class Change:
     reason: str = ""
 
 
-def action_history(action: Action, user: access.AnyUser, limit: int = 50) -> list[Change]:
+def action_history(
+    action: Action, user: access.AnyUser, limit: int = 50, *, member: bool | None = None
+) -> list[Change]:
     """The newest ``limit`` changes to ``action`` and what hangs off it that ``user`` may see.
 
     Covers the action, its leads, its measures, its quarterly updates (for a member: every one,
     restricted, draft and deleted ones too; for anyone else only what the public view shows)
     and the updates' measure figures. A save that changed only bookkeeping is left out.
+    ``member``: whether ``user`` sees restricted items there, if the caller knows already.
     """
-    member = access.sees_restricted(user, action.plan.partnership_id)
+    if member is None:
+        member = access.sees_restricted(user, action.plan.partnership_id)
     actions = Action.history.filter(id=action.pk)
     leads = ActionLead.history.filter(action_id=action.pk)
     measures = Measure.history.filter(action_id=action.pk)

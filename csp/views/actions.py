@@ -131,7 +131,11 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     timeline = [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
     is_member = sees_restricted(request.user, plan.partnership_id)
     # Who changed what is for the partnership's members only, never the public view.
-    history = action_history(action, request.user, limit=HISTORY_SHOWN + 1) if is_member else []
+    history = (
+        action_history(action, request.user, limit=HISTORY_SHOWN + 1, member=True)
+        if is_member
+        else []
+    )
     return render(
         request,
         "actions/detail.html",
