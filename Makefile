@@ -14,7 +14,7 @@ install: $(VENV)/.installed static/build/csp.css
 $(VENV)/.installed: pyproject.toml uv.lock scripts/install-system-packages
 	scripts/install-system-packages
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
