@@ -165,15 +165,19 @@ def due_quarter_from_timescale(text: str, first_year: int) -> FinancialQuarter |
 
     ``first_year`` is the financial year the plan starts in, for timescales that name only a
     quarter, unless the text names its financial year ("Q4 2017/18"). A month with a year
-    ("Sept 16", "Apr-25") wins over a bare quarter; for a range ("Q1-4", "Q3-4") the last
+    ("Sept 16", "Apr-25") wins over a bare quarter, and of several months the last counts
+    ("April 2016 – March 2017" is due in March); for a range ("Q1-4", "Q3-4") the last
     quarter counts; a date ("31/03/2017") gives its quarter; "Ongoing" and the like give
     ``None``. The importer, the demo loader and the generator all derive due quarters here.
     """
-    for word, year_text in _MONTH_YEAR.findall(text):
-        month = _MONTHS.get(word.lower())
-        if month is None:
-            continue
-        year = int(year_text)
+    # The last month named: "April 2016 – March 2017" is due by March.
+    months = [
+        (_MONTHS[word.lower()], int(year_text))
+        for word, year_text in _MONTH_YEAR.findall(text)
+        if word.lower() in _MONTHS
+    ]
+    if months:
+        month, year = months[-1]
         if year < 100:
             year += 2000
         return FinancialQuarter.containing(date(year, month, 1))

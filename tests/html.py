@@ -82,3 +82,52 @@ def form_fields(response) -> dict[str, str]:
         chosen = re.search(r'<option value="([^"]*)" selected>', body)
         fields[name] = chosen.group(1) if chosen else ""
     return fields
+
+
+class _Form(HTMLParser):
+    """What a browser would send for a page's form, untouched: checked boxes and radios only,
+    each select's selected option (else its first), text and hidden inputs, textareas."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in {"submit", "button", "file"}:
+            if attrs.get("type") in {"radio", "checkbox"} and "checked" not in attrs:
+                return
+            if name != "csrfmiddlewaretoken":
+                self.fields.append((name, attrs.get("value") or ""))
+        elif tag == "select" and name:
+            self._select, self._options = name, []
+        elif tag == "option" and self._select is not None:
+            self._options.append((attrs.get("value") or "", "selected" in attrs))
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None:
+            chosen = [value for value, selected in self._options if selected]
+            if chosen or self._options:
+                self.fields.append((self._select, (chosen or [self._options[0][0]])[0]))
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            self.fields.append((self._textarea, "".join(self._text)))
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+
+def submitted_form(response, changes: dict[str, str] | None = None) -> dict[str, str]:
+    """The page's form as a browser would post it, with ``changes`` made."""
+    parser = _Form()
+    parser.feed(response.content.decode())
+    return dict(parser.fields) | (changes or {})

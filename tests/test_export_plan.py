@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from csp.importers.columns import COLUMNS
+from csp.importers.columns import BY_KEY, COLUMNS
 from csp.importers.export import plan_rows, write_csv, write_template, write_xlsx
 from csp.models import ActionLead, Plan, UpdateState, UpdateStatus
 from tests import factories as make
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 HEADINGS = [column.heading for column in COLUMNS]
 KEYS = [column.key for column in COLUMNS]
-BLANK_UPDATE = {"district": "", "period": "", "status": "", "update": "", "risks": ""}
+BLANK_UPDATE = {"district": "", "period": "", "status": "", "update": "", "risks": "", "figure": ""}
 
 
 def picked(rows, *keys):
@@ -70,11 +70,13 @@ def test_a_row_carries_its_action_and_where_it_sits(cast):
         "lead": "Castle Council",
         "lead_as_written": "",
         "timescale": "Q2 - Sept 16",
+        "measure": "",
         "district": "South",
         "period": "2016/17 Q1",
         "status": "Off track",
         "update": "No venue yet",
         "risks": "Depends on the library lease",
+        "figure": "",
     }
 
 
@@ -118,6 +120,7 @@ def test_an_action_without_updates_gives_one_blank_row(cast):
             "lead": "Shire Police",
             "lead_as_written": "",
             "timescale": "",
+            "measure": "",
             **BLANK_UPDATE,
         }
     ]
@@ -249,8 +252,8 @@ def test_template_has_both_sheets_and_every_column():
     for column in COLUMNS:
         row = by_heading[column.heading]
         assert row[1] == column.help
-        assert row[2] == ("Required" if column.required else "Optional")
-        for alias in column.aliases:
+        assert row[2] == ("Required" if column.key == "action" else "Optional")
+        for alias in BY_KEY[column.key].aliases:
             if alias != column.heading.lower():
                 assert alias in row[3]
 

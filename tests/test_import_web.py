@@ -6,6 +6,7 @@ from django.test import Client
 
 from csp.models import Action, Organisation, PartnershipRole, Plan, Role
 from tests import factories as make
+from tests.html import submitted_form
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,12 @@ CSV = (
     "Safer streets,Cut burglary,Visit victims,Shire Police,2016/17 Q1,Green,12 visits\n"
     ",,Mark property,Castle Council,,,\n"
 )
+
+
+def send(client, location, changes=None):
+    """Press Import on the check page, with the form as the page drew it (and ``changes``)."""
+    page = client.get(location)
+    return client.post(location, submitted_form(page, {"action": "import", **(changes or {})}))
 
 
 def upload(client, cast, text=CSV, **fields):
@@ -30,7 +37,7 @@ def test_a_coordinator_previews_then_imports(alice, cast):
     assert "Check the import" in html
     assert "A new plan: Imported plan" in html
     assert not Plan.objects.filter(title="Imported plan").exists()
-    done = alice.post(response["Location"])
+    done = send(alice, response["Location"])
     plan = Plan.objects.get(title="Imported plan")
     assert done["Location"] == f"/plans/{plan.slug}/"
     assert set(Action.objects.in_plan(plan).values_list("description", flat=True)) == {
@@ -38,7 +45,7 @@ def test_a_coordinator_previews_then_imports(alice, cast):
         "Mark property",
     }
     assert (
-        "Imported 2 actions and 1 updates into Imported plan."
+        "Imported 2 actions and 1 update into Imported plan."
         in alice.get(done["Location"]).content.decode()
     )
 
@@ -47,18 +54,18 @@ def test_problems_are_shown_and_nothing_can_be_imported(alice, cast):
     response = upload(alice, cast, CSV.replace("Green", "Purple"))
     html = alice.get(response["Location"]).content.decode()
     assert "1 problem to fix before importing" in html
-    assert "Row 2, column “Status”" in html
-    assert "Upload a corrected spreadsheet" in html
-    alice.post(response["Location"])
+    assert "Row 2, column F “Status”" in html
+    assert "correct the spreadsheet and upload it again" in html
+    send(alice, response["Location"])
     assert not Plan.objects.filter(title="Imported plan").exists()
 
 
 def test_new_organisations_need_the_box_ticked(alice, cast):
     response = upload(alice, cast, CSV.replace("Castle Council", "Victim Support"))
     assert "Victim Support" in alice.get(response["Location"]).content.decode()
-    alice.post(response["Location"])
+    send(alice, response["Location"])
     assert not Plan.objects.filter(title="Imported plan").exists()
-    alice.post(response["Location"], {"confirm_new_organisations": "yes"})
+    send(alice, response["Location"], {"confirm_new_organisations": "yes"})
     assert Organisation.objects.filter(name="Victim Support").exists()
     assert Plan.objects.filter(title="Imported plan").exists()
 
@@ -77,7 +84,7 @@ def test_a_new_plan_needs_a_title(alice, cast):
 
 def test_importing_into_an_existing_plan_adds_to_it(alice, cast):
     response = upload(alice, cast, plan=cast.plan.slug, title="")
-    alice.post(response["Location"])
+    send(alice, response["Location"])
     assert Action.objects.in_plan(cast.plan).filter(description="Visit victims").exists()
 
 

@@ -301,6 +301,14 @@ def seed_import(which: str) -> Callable[[Client, World], None]:
                 "plan_slug": f"imported-{which}",
                 "title": f"Imported into {which}",
                 "first_year": 2016,
+                # Castle's organisations are elsewhere on the site for Elsewhere: chosen, as
+                # the check page's lead choices would have them.
+                "leads": {}
+                if which == "castle"
+                else {
+                    "shire police": {"use": "site", "organisation": w.cast.police.slug},
+                    "castle council": {"use": "site", "organisation": w.cast.council.slug},
+                },
             }
         }
         session.save()
@@ -430,6 +438,7 @@ CASES = [
         lambda w: [w.cast.castle.slug, "token"],
         COORDINATOR_POST,
         method="POST",
+        data=lambda w: {"action": "import"},
         prepare=seed_import("castle"),
         writes=COORDINATORS,
     ),
@@ -588,6 +597,7 @@ CASES = [
         lambda w: [w.cast.elsewhere.slug, "token"],
         E_VIEWER_REFUSED_POST,
         method="POST",
+        data=lambda w: {"action": "import"},
         prepare=seed_import("elsewhere"),
         writes=SUPERUSER,
     ),

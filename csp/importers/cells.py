@@ -18,7 +18,6 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
-from csp.importers.columns import BY_KEY, HEADING_TO_KEY, REQUIRED, normalise_heading
 from csp.models.updates import UpdateStatus
 from csp.quarters import FinancialQuarter, due_quarter_from_timescale, full_year
 
@@ -32,107 +31,6 @@ def _shown(value: object, limit: int = 60) -> str:
 def _text(value: object) -> str:
     """A cell's text; ``None`` (an empty cell) is the empty string."""
     return "" if value is None else str(value)
-
-
-# ---------------------------------------------------------------------------------------------
-# Headings
-# ---------------------------------------------------------------------------------------------
-
-
-def column_letter(index: int) -> str:
-    """``0`` → ``"A"``, ``27`` → ``"AB"``: how people name spreadsheet columns in messages."""
-    letters = ""
-    index += 1
-    while index > 0:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-@dataclass(frozen=True)
-class HeaderMatch:
-    """What each column of a heading row means.
-
-    ``columns`` maps a column key to the index of the first column with that meaning;
-    ``duplicates`` lists every index for a key that more than one column claims (the importer
-    must not guess which one holds the data); ``unknown`` keeps the headings we do not use, as
-    written, so the preview can say they were ignored.
-    """
-
-    columns: dict[str, int]
-    missing: tuple[str, ...]
-    duplicates: dict[str, tuple[int, ...]]
-    unknown: tuple[str, ...]
-
-    @property
-    def is_header(self) -> bool:
-        """Every required column is there: this row can be the table's heading row."""
-        return not self.missing
-
-    def problems(self) -> list[str]:
-        """User-facing messages for missing and duplicated columns (ignored ones are not errors)."""
-        messages = []
-        if self.missing:
-            names = ", ".join(f'"{BY_KEY[key].heading}"' for key in self.missing)
-            messages.append(
-                f"No column for {names}: the heading row needs "
-                + ", ".join(f'"{BY_KEY[key].heading}"' for key in REQUIRED)
-                + "."
-            )
-        for key, indexes in self.duplicates.items():
-            letters = " and ".join(column_letter(index) for index in indexes)
-            messages.append(
-                f'Columns {letters} all mean "{BY_KEY[key].heading}": keep only one of them.'
-            )
-        return messages
-
-
-_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-
-
-def heading_key(cell: object) -> str | None:
-    """The column key a heading means, or ``None``.
-
-    Besides the names in ``columns``, a heading may carry a note in brackets or a required
-    marker ("Status (RAG)", "Action*"), which templates often add.
-    """
-    heading = normalise_heading(cell)
-    if heading in HEADING_TO_KEY:
-        return HEADING_TO_KEY[heading]
-    plain = normalise_heading(_BRACKETED.sub(" ", heading).replace("*", " ").strip(" .:"))
-    return HEADING_TO_KEY.get(plain)
-
-
-def match_headers(row: Sequence[object]) -> HeaderMatch:
-    """Say which column holds which key in a heading row; blank cells are skipped."""
-    indexes: dict[str, list[int]] = {}
-    unknown: list[str] = []
-    for index, cell in enumerate(row):
-        written = " ".join(_text(cell).split())
-        if not written:
-            continue
-        key = heading_key(cell)
-        if key is None:
-            unknown.append(written)
-        else:
-            indexes.setdefault(key, []).append(index)
-    return HeaderMatch(
-        columns={key: found[0] for key, found in indexes.items()},
-        missing=tuple(key for key in REQUIRED if key not in indexes),
-        duplicates={key: tuple(found) for key, found in indexes.items() if len(found) > 1},
-        unknown=tuple(unknown),
-    )
-
-
-def find_header_row(rows: Sequence[Sequence[object]], look_at: int = 15) -> int | None:
-    """The index of the first of the first ``look_at`` rows that has every required column.
-
-    Plans often have a title, a version line and blank rows above the table.
-    """
-    for index, row in enumerate(rows[:look_at]):
-        if match_headers(row).is_header:
-            return index
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,6 +180,20 @@ def _quarter_in_year(written: str, year: int, quarter: int) -> FinancialQuarter:
     return FinancialQuarter(year, quarter)
 
 
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:t[0-9:.]+)?", re.IGNORECASE)
+
+
+def _iso_day(text: str) -> date | None:
+    """The day of "2017-03-31" or "2017-03-31T00:00:00", as the reader writes date cells."""
+    match = _ISO_DAY.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
 def parse_period(text: object, default_year: int | None) -> FinancialQuarter | None:
     """Read the quarter an update is for: "2016/17 Q1", "Q1 16/17", "2016-17-q1", "Quarter 1".
 
@@ -296,6 +208,9 @@ def parse_period(text: object, default_year: int | None) -> FinancialQuarter | N
     cell = " ".join(written.lower().split())
     if not cell:
         return None
+    day = _iso_day(cell)
+    if day is not None:  # a date cell, as the reader gives it
+        return parse_period(day, default_year)
     for form in _PERIOD_FORMS:
         match = form.fullmatch(cell)
         if match is None:
@@ -322,6 +237,8 @@ def parse_timescale(text: object, first_year: int) -> tuple[str, FinancialQuarte
     "November annually" → no due quarter. A date cell (completion date columns hold real
     dates) is written as 31/03/2017 and is due in the quarter it falls in.
     """
+    if isinstance(text, str) and (day := _iso_day(text.strip())) is not None:
+        text = day  # a date cell, as the reader gives it
     if isinstance(text, date):
         day = text.date() if isinstance(text, datetime) else text
         written = day.strftime("%d/%m/%Y")
@@ -382,6 +299,7 @@ class ParsedLeads:
     leads: list[Lead]
     unknown: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # job roles: officers, not organisations
 
 
 class _Mention(NamedTuple):
@@ -417,6 +335,27 @@ _DESCRIPTIVE_WORDS = frozenset({
     "crime", "reduction", "school", "schools", "manager", "lead", "provider",
 })
 # fmt: on
+# The last word of a job role: "Domestic Abuse Coordinator" is someone's role, not a body.
+# fmt: off
+_ROLE_WORDS = frozenset({
+    "coordinator", "co-ordinator", "coordinators", "officer", "officers", "manager", "managers",
+    "director", "head", "worker", "workers", "adviser", "advisor", "advisers", "advisors",
+    "inspector", "sergeant", "superintendent", "pcso", "pcsos", "practitioner", "analyst",
+    "champion", "lead", "leads", "chair", "chief", "specialist", "navigator", "caseworker",
+})
+# fmt: on
+
+
+def is_job_role(words: str) -> bool:
+    """ "Domestic Abuse Coordinator", "ASB Officer", "Head of Community Safety": a role."""
+    tokens = words.lower().replace("-", " - ").split()
+    if not tokens:
+        return False
+    if tokens[0] in {"head", "chief"} and len(tokens) > 1:
+        return True
+    return tokens[-1].strip(".,") in _ROLE_WORDS
+
+
 _SEPARATOR = re.compile(r"[/+&,;|•\n\r\t\u2028]|(?<!\w)and(?!\w)", re.IGNORECASE)
 _THAT_IS = re.compile(r"(?<!\w)i\.\s*e\.?|(?<!\w)ie(?!\w)", re.IGNORECASE)
 _PUNCTUATION = " \t\"'()[]{}-–—:.,!?*"
@@ -492,11 +431,25 @@ def _mentions(text: str, directory: LeadDirectory) -> list[_Mention]:
 
 
 def _parts(text: str, mentions: Sequence[_Mention]) -> list[tuple[int, int]]:
-    """Spans between separators, leaving alone separators inside a name ("Fire & Rescue")."""
+    """Spans between separators, leaving alone separators inside a name ("Fire & Rescue").
+
+    "and" and "&" join two leads only beside a name we know ("Essex Police and RDC"); between
+    unknown words they are part of one body's name ("Trading Standards and Licensing").
+    """
+    ends = {m.end for m in mentions}
+    starts = {m.start for m in mentions}
+
+    def joins_leads(match: re.Match[str]) -> bool:
+        if match.group().strip().lower() not in {"and", "&"}:
+            return True
+        before = len(text[: match.start()].rstrip())
+        after = len(text) - len(text[match.end() :].lstrip())
+        return before in ends or after in starts
+
     cuts = [
         match.span()
         for match in _SEPARATOR.finditer(text)
-        if not any(m.start <= match.start() < m.end for m in mentions)
+        if not any(m.start <= match.start() < m.end for m in mentions) and joins_leads(match)
     ]
     starts = [0, *(end for _, end in cuts)]
     ends = [*(start for start, _ in cuts), len(text)]
@@ -531,10 +484,13 @@ class _Reading:
         self.unknown: list[str] = []
         self.ignored: list[str] = []
         self.descriptions: list[str] = []
+        self.roles: list[str] = []
 
     def result(self) -> ParsedLeads:
         (self.ignored if self.leads else self.unknown).extend(self.descriptions)
-        return ParsedLeads(_tidy(self.leads), _unique(self.unknown), _unique(self.ignored))
+        return ParsedLeads(
+            _tidy(self.leads), _unique(self.unknown), _unique(self.ignored), _unique(self.roles)
+        )
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -579,6 +535,8 @@ def _read_part(
         reading.leads.append(ALL_PARTNERS)
     elif (guessed := _guess_free_organisation(words, directory)) is not None:
         reading.leads.append(guessed)
+    elif words and is_job_role(words):
+        reading.roles.append(words)
     elif words and set(words.lower().split()) <= _DESCRIPTIVE_WORDS:
         reading.descriptions.append(words)
     elif words:

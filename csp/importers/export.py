@@ -25,8 +25,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from csp import access
-from csp.importers.columns import COLUMNS
-from csp.models import Action, ActionLead, Plan, QuarterlyUpdate, UpdateStatus
+from csp.importers.columns import BY_KEY, COLUMNS
+from csp.models import (
+    Action,
+    ActionLead,
+    Measure,
+    MeasureFigure,
+    Plan,
+    QuarterlyUpdate,
+    UpdateStatus,
+)
 
 CHUNK = 1000
 SHEET = "Plan"
@@ -47,11 +55,13 @@ WIDTHS = {
     "lead": 22,
     "lead_as_written": 18,
     "timescale": 11,
+    "measure": 26,
     "district": 11,
     "period": 10,
     "status": 15,
     "update": 52,
     "risks": 26,
+    "figure": 18,
 }
 
 STATUS_LABELS = dict(UpdateStatus.choices)
@@ -63,7 +73,8 @@ RULES = (
     "Risks / dependencies left blank.",
     "A blank Priority, Theme or Strategic objective cell means the same as the row above "
     "(as merged cells come out of Word and Excel).",
-    "Headings may use the other names listed below, in any case and spacing.",
+    "Headings may use the other names listed below, in any case and spacing. A sheet laid "
+    "out another way can be imported too: the import asks what each of its columns means.",
     "Statuses accepted: "
     + ", ".join(f'"{label}"' for label in STATUS_LABELS.values())
     + '; also Green / Amber / Red, "Completed", "In progress (amber)", and R / A / G.',
@@ -90,13 +101,22 @@ def _actions(plan: Plan, user: access.AnyUser | None) -> Iterator[Action]:
     if user is not None:
         actions = actions.visible_to(user)
         updates = updates.visible_to(user)
-    updates = updates.select_related("period", "district").order_by(
-        "period__year", "period__quarter", F("district__name").asc(nulls_first=True), "pk"
+    figures = MeasureFigure.objects.select_related("measure").order_by("measure__number")
+    updates = (
+        updates.select_related("period", "district")
+        .prefetch_related(Prefetch("figures", figures))
+        .order_by(
+            "period__year", "period__quarter", F("district__name").asc(nulls_first=True), "pk"
+        )
     )
     leads = ActionLead.objects.select_related("organisation", "officer").order_by("number")
     return (
         actions.select_related("objective__priority", "objective__theme")
-        .prefetch_related(Prefetch("leads", leads), Prefetch("updates", updates))
+        .prefetch_related(
+            Prefetch("leads", leads),
+            Prefetch("updates", updates),
+            Prefetch("measures", Measure.objects.order_by("number")),
+        )
         .order_by("objective__priority__number", "objective__number", "number")
         .iterator(chunk_size=CHUNK)
     )
@@ -122,10 +142,21 @@ def plan_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[dict[s
             "lead": _lead_text(action),
             "lead_as_written": action.lead_as_written,
             "timescale": action.timescale,
+            "measure": "\n".join(
+                f"{m.description} (target: {m.target_text})" if m.target_text else m.description
+                for m in action.measures.all()
+            ),
         }
         updates = list(action.updates.all())
         if not updates:
-            yield base | {"district": "", "period": "", "status": "", "update": "", "risks": ""}
+            yield base | {
+                "district": "",
+                "period": "",
+                "status": "",
+                "update": "",
+                "risks": "",
+                "figure": "",
+            }
         for update in updates:
             yield base | {
                 "district": update.district.name if update.district else "",
@@ -133,7 +164,16 @@ def plan_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[dict[s
                 "status": STATUS_LABELS.get(update.status, update.status),
                 "update": update.progress,
                 "risks": update.risks,
+                "figure": "\n".join(
+                    f"{f.measure.description}: {_figure(f.value)}" for f in update.figures.all()
+                ),
             }
+
+
+def _figure(value: object) -> str:
+    """``Decimal("85.00")`` → ``"85"``; ``Decimal("2.50")`` → ``"2.5"``."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def table_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[list[str]]:
@@ -256,10 +296,10 @@ def write_template(file: IO[bytes]) -> None:
             [
                 column.heading,
                 column.help,
-                "Required" if column.required else "Optional",
+                "Required" if column.key == "action" else "Optional",
                 "; ".join(
                     alias
-                    for alias in column.aliases
+                    for alias in BY_KEY[column.key].aliases
                     if alias.casefold() != column.heading.casefold()
                 ),
             ]

@@ -1,5 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.imports import ImportSettings
 from csp.models.partnerships import (
     District,
     Funding,
@@ -63,6 +64,7 @@ __all__ = [
     "District",
     "Funding",
     "Impact",
+    "ImportSettings",
     "IssuedReportChanged",
     "Likelihood",
     "Measure",
