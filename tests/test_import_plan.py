@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from csp.importers.columns import COLUMNS
 from csp.importers.export import write_xlsx
-from csp.importers.plan_import import PlanImport
+from csp.importers.plan_import import ImportConflict, PlanImport
 from csp.importers.reader import MAX_BYTES, SpreadsheetError, read_rows
 from csp.models import (
     Action,
@@ -456,3 +456,58 @@ def test_a_reported_quarter_is_never_changed_by_an_import(place, new_quarter_row
     with pytest.raises(ValueError, match="Nothing was imported: 2016/17 Q1 has been reported"):
         plan_import.commit()
     assert snapshot(plan) == before
+
+
+def test_an_officers_open_draft_is_replaced_only_with_a_warning_and_a_new_version(place):
+    from django.contrib.auth.models import User
+
+    first = sheet(["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q2", "", "x"])
+    plan = PlanImport(place, first, plan_slug="p", first_year=2016).commit()
+    period = plan.periods.get()
+    period.status = "open"
+    period.save()
+    officer = User.objects.create(username="olive", first_name="Olive", last_name="Officer")
+    draft = QuarterlyUpdate.objects.get()
+    draft.state, draft.author, draft.progress = "draft", officer, "Half written"
+    draft.save()
+    again = sheet(
+        [
+            "Safer streets",
+            "Cut burglary",
+            "Visit victims",
+            "",
+            "2016/17 Q2",
+            "Green",
+            "From the sheet",
+        ]
+    )
+    plan_import = PlanImport(place, again, plan_slug="p")
+    assert [str(w) for w in plan_import.warnings] == [
+        "Row 2: this replaces Olive Officer's draft update for 1.1.1 2016/17 Q2, which is "
+        "still open for updates."
+    ]
+    version = QuarterlyUpdate.objects.get().version
+    plan_import.commit()
+    stored = QuarterlyUpdate.objects.get()
+    assert (stored.progress, stored.state) == ("From the sheet", "accepted")
+    # The officer's open form is now stale: their next save is a conflict, not a silent loss.
+    assert stored.version == version + 1
+    assert not QuarterlyUpdate.objects.claim_version(stored.pk, version)
+
+
+def test_an_update_saved_between_the_preview_and_the_import_stops_the_import(place):
+    first = sheet(["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Red", "a"])
+    plan = PlanImport(place, first, plan_slug="p", first_year=2016).commit()
+    again = sheet(
+        ["Safer streets", "Cut burglary", "Visit victims", "", "2016/17 Q1", "Green", "b"]
+    )
+    plan_import = PlanImport(place, again, plan_slug="p")
+    shown = list(plan_import.fingerprint)
+    update = QuarterlyUpdate.objects.get()
+    assert QuarterlyUpdate.objects.claim_version(update.pk, update.version)  # an officer saves
+    with pytest.raises(ImportConflict, match="changed after you checked the import"):
+        PlanImport(place, again, plan_slug="p").commit(fingerprint=shown)
+    with pytest.raises(ImportConflict, match="saved by someone else while it ran"):
+        plan_import.commit()
+    assert QuarterlyUpdate.objects.get().progress == "a"
+    assert snapshot(plan)["1.1.1"]["updates"] == [("2016/17 Q1", "", "off_track", "a", "")]

@@ -115,3 +115,35 @@ def test_coordinators_see_the_way_in(alice, client, cast):
     )
     client.force_login(cast.bob)
     assert "/import/" not in client.get(f"/plans/{cast.plan.slug}/").content.decode()
+
+
+def test_pressing_import_twice_imports_once_and_says_so(alice, cast):
+    location = upload(alice, cast)["Location"]
+    page = alice.get(location)
+    form = submitted_form(page, {"action": "import"})
+    first = alice.post(location, form)
+    second = alice.post(location, form)  # the same form, sent again
+    plan = Plan.objects.get(title="Imported plan")
+    assert first["Location"] == second["Location"] == f"/plans/{plan.slug}/"
+    assert Action.objects.in_plan(plan).count() == 2
+    assert "has been imported already" in alice.get(second["Location"]).content.decode()
+
+
+def test_changing_a_column_then_pressing_import_shows_the_change_first(alice, cast):
+    location = upload(alice, cast)["Location"]
+    page = alice.get(location)
+    form = submitted_form(page, {"action": "import", "col-6-field": "risks"})
+    response = alice.post(location, form)
+    assert not Plan.objects.filter(title="Imported plan").exists()
+    page = alice.get(response["Location"])
+    assert "Your changes are now in the preview below" in page.content.decode()
+    send(alice, location)
+    visit = Action.objects.get(description="Visit victims")
+    assert visit.updates.get().risks == "12 visits"
+
+
+def test_a_forged_fingerprint_writes_nothing(alice, cast):
+    location = upload(alice, cast, plan=cast.plan.slug, title="")
+    location = location["Location"]
+    send(alice, location, {"fingerprint": "1:not-a-number"})
+    assert not Action.objects.in_plan(cast.plan).filter(description="Visit victims").exists()
