@@ -625,3 +625,21 @@ def test_reimporting_costs_a_fixed_number_of_queries_however_long_the_sheet(
 
 def test_the_name_key_ignores_case_spacing_punctuation_and_ampersands():
     assert name_key("Fire & Rescue") == name_key("fire  and rescue.")
+
+
+def test_unnamed_levels_are_shown_as_such_on_the_pages(area, client):
+    rows = xlsx([["Action", "Lead"], ["Speed watch", "Essex Police"]])
+    _, plan = imported(area, rows, first_year=2020)
+    action = Action.objects.in_plan(plan).get()
+    assert str(action.objective) == "1.1 Objective not named"
+    assert str(action.objective.priority) == "1. Priority not named"
+    from django.contrib.auth.models import User
+
+    from csp.models import PartnershipRole, Role
+
+    user = User.objects.create(username="viewer")
+    PartnershipRole.objects.create(user=user, partnership=area, role=Role.VIEWER)
+    client.force_login(user)
+    page = client.get(action.get_absolute_url()).content.decode()
+    assert "1. Priority not named" in page
+    assert "1.1 Objective not named" in page

@@ -152,7 +152,12 @@ class Priority(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number}. {self.title}"
+        return f"{self.number}. {self.shown_title}"
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or says there is none: a plan imported with no names for its levels."""
+        return self.title or "Priority not named"
 
 
 class Theme(models.Model):
@@ -215,7 +220,13 @@ class StrategicObjective(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} {self.title}"
+        return f"{self.reference} {self.shown_title}"
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or says there is none: a plan with no objective level has one unnamed
+        objective per priority, shown as such rather than given invented words."""
+        return self.title or "Objective not named"
 
     @property
     def reference(self) -> str:

@@ -197,7 +197,7 @@ def build_agency_report(
             if group is None:
                 group = groups[objective.pk] = ObjectiveGroup(
                     reference=f"{priority.number}.{objective.number}",
-                    title=objective.title,
+                    title=objective.shown_title,
                     is_statutory=objective.is_statutory
                     and "statutory" not in objective.title.lower(),
                     theme="",

@@ -550,7 +550,7 @@ def build_report(
         if group is None:
             group = groups[objective.pk] = ObjectiveGroup(
                 reference=f"{section.number}.{objective.number}",
-                title=objective.title,
+                title=objective.shown_title,
                 # Shown as "(statutory obligation)" unless the title says so already.
                 is_statutory=objective.is_statutory and "statutory" not in objective.title.lower(),
                 theme=objective.theme.title if objective.theme else "",
