@@ -1084,6 +1084,7 @@ class PlanImport:
             current = dict(
                 QuarterlyUpdate.objects.select_for_update()
                 .filter(pk__in=[pk for pk, _ in self.fingerprint])
+                .order_by("pk")  # not the default ordering: its outer join can't be locked
                 .values_list("pk", "version")
             )
             if any(current.get(pk) != version for pk, version in self.fingerprint):
