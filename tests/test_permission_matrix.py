@@ -54,6 +54,7 @@ from csp.models import (
     UpdateStatus,
 )
 from csp.models.reports import RenderKind, RenderState, ReportRender
+from csp.reports import issuing
 from csp.views.imports import SESSION_KEY
 from tests import factories as make
 from tests.cast import Cast, build_cast
@@ -220,7 +221,7 @@ def shared_world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def world(shared_world, db, monkeypatch) -> World:
     # Who may see a PDF is decided before it is made: no rendering here.
-    monkeypatch.setattr(ScrutinyReport, "render", lambda self, **kwargs: FAKE_PDF)
+    monkeypatch.setattr(issuing, "report_pdf", lambda self, **kwargs: FAKE_PDF)
     monkeypatch.setattr("csp.views.agency_report.render_agency_pdf", lambda report: FAKE_PDF)
     return shared_world
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from csp.models import IssuedReportChanged, ReportSection, ReportState, ScrutinyReport
 from csp.reports.context import build_report, default_recommendation
+from csp.reports.issuing import report_content
 from csp.reports.render import render_html
 from tests.test_issued_reports import draft, fake_issued
 
@@ -70,7 +71,7 @@ def test_the_reports_own_text_wins_over_both(cast):
         recommendation="This report's recommendation.",
         implications="Legal: Nothing new.",
     )
-    content = report.content()
+    content = report_content(report)
     assert content.recommendation == "This report's recommendation."
     assert content.purpose == ["The partnership's purpose."]  # blank on the report
     assert content.implications == [("Legal", "Nothing new.")]
@@ -147,7 +148,7 @@ def test_an_unknown_section_is_refused(cast):
 
 def test_a_report_passes_its_sections_through(cast):
     report = draft(cast, sections=[ReportSection.ACTION_PLAN])
-    content = report.content()
+    content = report_content(report)
     assert content.sections == ["purpose", "action_plan", "contacts"]
     assert content.numbers == {"purpose": 1, "action_plan": 2, "contacts": 3}
     assert ScrutinyReport.objects.create(partnership=cast.castle, plan=cast.plan).sections == list(
@@ -197,7 +198,7 @@ def test_the_form_saves_texts_and_sections(alice, cast):
     assert "<li>Risk register</li>" in detail
     assert "Progress at a glance" not in detail
 
-    content = report.content()
+    content = report_content(report)
     assert content.purpose == ["Our own purpose.", "Second paragraph."]
     assert content.implications == [("Financial", "None.")]
 

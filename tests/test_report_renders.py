@@ -28,6 +28,7 @@ from csp.models import (
     Role,
     ScrutinyReport,
 )
+from csp.reports import issuing
 from csp.tasks import render_report
 from tests.test_issued_reports import FAKE_PDF, draft, member
 
@@ -60,7 +61,7 @@ def stand_in_render(monkeypatch):
             progress(3, "Laying out pages: page 1")
         return FAKE_PDF
 
-    monkeypatch.setattr(ScrutinyReport, "render", render)
+    monkeypatch.setattr(issuing, "report_pdf", render)
 
 
 def run_worker(queue) -> None:
@@ -134,7 +135,7 @@ def test_a_failed_render_says_why_and_issues_nothing(alice, cast, long_reports, 
     def broken(self, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("renderer fell over")
 
-    monkeypatch.setattr(ScrutinyReport, "render", broken)
+    monkeypatch.setattr(issuing, "report_pdf", broken)
     run_worker(long_reports)
 
     render = ReportRender.objects.get()
@@ -153,17 +154,17 @@ def test_a_failed_render_says_why_and_issues_nothing(alice, cast, long_reports, 
 def test_the_plan_changing_during_the_render_issues_nothing(alice, cast, long_reports):
     report = draft(cast)
     alice.post(reverse("report-detail", args=[report.pk]))
-    real_render = ScrutinyReport.render
+    real_render = issuing.report_pdf
 
     def render_while_someone_edits(self, **kwargs):  # type: ignore[no-untyped-def]
         Plan.objects.filter(pk=cast.plan.pk).update(title="Castle Plan, renamed meanwhile")
         return FAKE_PDF
 
-    ScrutinyReport.render = render_while_someone_edits  # type: ignore[method-assign]
+    issuing.report_pdf = render_while_someone_edits
     try:
         run_worker(long_reports)
     finally:
-        ScrutinyReport.render = real_render  # type: ignore[method-assign]
+        issuing.report_pdf = real_render
 
     render = ReportRender.objects.get()
     assert render.state == RenderState.FAILED
@@ -183,7 +184,7 @@ def test_a_period_reported_by_another_report_meanwhile_issues_nothing(
         ReportingPeriod.objects.filter(pk=cast.q1.pk).update(status=PeriodStatus.REPORTED)
         return FAKE_PDF
 
-    monkeypatch.setattr(ScrutinyReport, "render", render_while_another_is_issued)
+    monkeypatch.setattr(issuing, "report_pdf", render_while_another_is_issued)
     run_worker(long_reports)
 
     render = ReportRender.objects.get()

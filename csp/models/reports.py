@@ -4,6 +4,9 @@ Issuing renders the report once and stores the PDF's exact bytes with their SHA-
 on the report is a record of what went before the committee: downloading it returns those bytes
 whatever has changed in the plan since, and neither ``save`` nor a queryset ``update`` may change
 them.
+
+The models hold what a report and a render are and the rules about themselves; issuing and
+rendering (the workflow) are in ``csp.reports.issuing``.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from csp.models.plans import Action
 from csp.models.updates import PeriodStatus, ReportingPeriod
 
 
@@ -242,66 +246,15 @@ class ScrutinyReport(models.Model):
             raise ValueError("This report has not been issued.")
         return bytes(self.pdf)
 
-    def content(self) -> Any:
-        """What the report says, from the plan as it is now (a ``ReportContent``)."""
-        from csp.reports.context import build_report  # the reports import the models
-
-        return build_report(
-            self.plan,
-            list(self.periods.all()),
-            large_print=self.large_print,
-            committee=self.committee,
-            meeting_date=self.meeting_date,
-            title=self.title or None,
-            author=self.author,
-            contact=self.contact,
-            purpose=self.purpose or None,
-            recommendation=self.recommendation or None,
-            implications=self.implications or None,
-            sections=self.sections,
-        )
-
     @property
     def section_labels(self) -> list[str]:
         """The optional sections chosen, by name, in the report's order."""
         chosen = set(self.sections or [])
         return [s.label for s in ReportSection if s.value in chosen]
 
-    def render(self, *, html: str | None = None, progress: Progress | None = None) -> bytes:
-        """A fresh PDF of this report from the plan as it is now (a draft's preview).
-
-        ``html``: the document ``render_html`` made, if the caller has it already.
-        ``progress(step, text)`` hears how far the render has got (see ``RENDER_STEPS``).
-        """
-        from csp.reports.render import html_to_pdf, pdf_progress
-
-        if html is None:
-            if progress:
-                progress(1, RENDER_STEPS[0])
-            html = self.render_html()
-        if progress is None:
-            return html_to_pdf(html)
-
-        pages = 0
-
-        def heard(step: str, what: str, page: int | None) -> None:
-            nonlocal pages
-            number = 3 if step == "5" else 4 if step in {"6", "7"} else 2
-            if page and page > pages:
-                pages = page
-                what = f"{what}: page {page}"
-            elif page:  # WeasyPrint goes through them again to settle the page numbers
-                what = f"Checking the page numbers: page {page} of {pages}"
-            progress(number, what)
-
-        with pdf_progress(heard):
-            return html_to_pdf(html)
-
     @property
     def action_count(self) -> int:
         """How many actions the report covers: its size, as far as rendering time goes."""
-        from csp.models.plans import Action
-
         return Action.objects.in_plan(self.plan).count()
 
     @property
@@ -309,24 +262,11 @@ class ScrutinyReport(models.Model):
         """Small enough to render while the browser waits (``REPORT_INLINE_MAX_ACTIONS``)."""
         return self.action_count <= settings.REPORT_INLINE_MAX_ACTIONS
 
-    def render_html(self) -> str:
-        """The same report as HTML, the document the PDF is made from, to read on screen."""
-        from csp.reports.render import render_html
+    def check_can_issue(self) -> None:
+        """``ValueError`` saying why this report cannot be issued as it stands, if it cannot.
 
-        return render_html(self.content())
-
-    def issue(self, user: Any, progress: Progress | None = None) -> None:
-        """Render this draft once and keep the PDF for good; lock the periods it covers.
-
-        Stores the bytes with their SHA-256 and size, who issued it and when, and marks the
-        periods covered as reported, all in one transaction. A report is issued only once:
-        ``ValueError`` if it already is (or has no periods).
-
-        The PDF is laid out before the transaction (a long report takes a minute, and SQLite
-        would hold every other writer back meanwhile). Inside it, the report's document is made
-        again and must be exactly the one laid out: if an update was saved in between, or a
-        period was reported by another report, ``PlanChangedWhileRendering`` and nothing is
-        issued. ``progress`` is passed on to ``render``.
+        A report is issued only once, covers at least one period, and only closed ones:
+        issuing locks the periods, and leads would be shut out mid-quarter.
         """
         if self.is_issued:
             raise ValueError("This report has already been issued.")
@@ -335,55 +275,24 @@ class ScrutinyReport(models.Model):
             raise ValueError("Choose at least one reporting period before issuing.")
         still_open = [p.label for p in periods if p.status == PeriodStatus.OPEN]
         if still_open:
-            # Issuing locks the periods: their leads would be shut out mid-quarter.
             raise ValueError(
                 f"Close {', '.join(still_open)} on its review page before issuing: issuing "
                 "locks the periods a report covers, and leads are still writing updates."
             )
-        if progress:
-            progress(1, RENDER_STEPS[0])
-        html = self.render_html()
-        data = self.render(html=html, progress=progress)
-        if progress:
-            progress(5, RENDER_STEPS[4])
-        with transaction.atomic():
-            stored = type(self).objects.select_for_update().get(pk=self.pk)
-            # Taken by every update saved through the cycle too (``csp.cycle.save_update``):
-            # from here until the periods are locked, no update of theirs can be saved.
-            list(
-                ReportingPeriod.objects.select_for_update()
-                .filter(pk__in=[p.pk for p in periods])
-                .values("pk")
-            )
-            if stored.is_issued:
-                raise ValueError("This report has already been issued.")
-            now_reported = ReportingPeriod.objects.filter(
-                pk__in=[p.pk for p in periods if not p.is_locked],
-                status=PeriodStatus.REPORTED,
-            )
-            if now_reported:
-                labels = ", ".join(p.label for p in now_reported)
-                raise PlanChangedWhileRendering(
-                    f"{labels} was reported by another report while this one was being made, "
-                    "so this one was not issued."
-                )
-            # Made afresh from the database: ``self`` holds the plan as it was loaded.
-            if list(stored.periods.all()) != periods or stored.render_html() != html:
-                raise PlanChangedWhileRendering(
-                    "The plan changed while the report was being made (an update was saved), "
-                    "so the PDF would not match it and was not issued. Issue it again."
-                )
-            self.pdf = data
-            self.sha256 = hashlib.sha256(data).hexdigest()
-            self.size = len(data)
-            self.issued_at = timezone.now()
-            self.issued_by = user
-            self.state = ReportState.ISSUED
-            self.save()
-            for period in periods:  # saved one by one, so each period's history records it
-                if period.status != PeriodStatus.REPORTED:
-                    period.status = PeriodStatus.REPORTED
-                    period.save(update_fields=["status"])
+
+    def keep_issued_copy(self, data: bytes, user: Any) -> None:
+        """Store ``data`` as the issued PDF, with its SHA-256 and size, who issued it and when.
+
+        The caller (``csp.reports.issuing.issue``) does this inside the transaction that locks
+        the periods; once saved, the ``save`` above refuses any change to it.
+        """
+        self.pdf = data
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.size = len(data)
+        self.issued_at = timezone.now()
+        self.issued_by = user
+        self.state = ReportState.ISSUED
+        self.save()
 
 
 def _value(value: Any) -> Any:
@@ -415,8 +324,9 @@ class ReportRender(models.Model):
     issued copy.
 
     A web request only records what is wanted and queues ``csp.tasks.render_report``; the worker
-    runs ``run``, which notes its progress here for the progress page and keeps a draft's PDF
-    (an issued report keeps its own). Small reports are still made while the browser waits.
+    runs ``csp.reports.issuing.run_render``, which notes its progress here for the progress page
+    and keeps a draft's PDF (an issued report keeps its own). Small reports are still made
+    while the browser waits.
     """
 
     report = models.ForeignKey(ScrutinyReport, on_delete=models.CASCADE, related_name="renders")
@@ -463,31 +373,6 @@ class ReportRender(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("report-render", args=[self.report_id, self.pk])
 
-    @classmethod
-    def request(cls, report: ScrutinyReport, kind: str, user: Any) -> ReportRender:
-        """Queue a render of ``report``, or join the one of that kind already under way.
-
-        Views run in autocommit (no ``ATOMIC_REQUESTS``), so the row is saved before the task
-        is queued, and a worker on another queue (RQ, Celery) finds it.
-        """
-        under_way = cls.objects.filter(report=report, kind=kind, state__in=UNFINISHED).first()
-        if under_way is not None and not under_way.fail_if_abandoned():
-            return under_way
-        render = cls.objects.create(report=report, kind=kind, requested_by=user)
-        from csp.tasks import render_report  # the tasks import the models
-
-        try:
-            result = render_report.enqueue(render.pk)
-        except Exception as error:
-            logger.exception("Report render %s could not be queued", render.pk)
-            render.fail(f"It could not be queued for the background worker ({error}).")
-            return render
-        if result.id and not render.task_id:
-            cls.objects.filter(pk=render.pk).update(task_id=str(result.id)[:64])
-            render.task_id = str(result.id)[:64]
-        render.refresh_from_db()  # an immediate backend has run it already
-        return render
-
     @property
     def is_finished(self) -> bool:
         return self.state not in UNFINISHED
@@ -523,38 +408,18 @@ class ReportRender(models.Model):
             raise ValueError("This render has no PDF.")
         return bytes(self.pdf)
 
-    def run(self) -> None:
-        """Make the PDF (the worker calls this). Any failure is recorded, never raised."""
+    def claim(self) -> bool:
+        """Mark this render as started, if it is still waiting: whether it was (so it runs once
+        however many times its task is delivered)."""
         now = timezone.now()
         claimed = (
             type(self)
             .objects.filter(pk=self.pk, state=RenderState.QUEUED)
             .update(state=RenderState.RUNNING, started_at=now, step=1, progress=RENDER_STEPS[0])
         )
-        if not claimed:
-            logger.warning("Report render %s was not waiting to start; not run again", self.pk)
-            return
-        self.refresh_from_db()
-        report = ScrutinyReport.objects.select_related("plan").get(pk=self.report_id)
-        try:
-            if self.kind == RenderKind.ISSUE:
-                report.issue(self.requested_by, progress=self._note)
-            else:
-                data = report.render(progress=self._note)
-                self.pdf, self.size = data, len(data)
-        except ValueError as error:  # the model's own refusals say what happened
-            logger.info("Report render %s refused: %s", self.pk, error)
-            self.fail(str(error))
-            return
-        except Exception as error:
-            logger.exception("Report render %s failed", self.pk)
-            reason = f"{type(error).__name__}: {error}"[:300]
-            self.fail(f"The report could not be made: {reason}")
-            return
-        self.state = RenderState.DONE
-        self.progress = "Done"
-        self.finished_at = timezone.now()
-        self.save(update_fields=["state", "progress", "pdf", "size", "finished_at"])
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
 
     def fail_if_abandoned(self) -> bool:
         """Mark a render failed if its worker stopped mid-way (killed, out of memory).

@@ -33,7 +33,9 @@ from csp.models import (
     ScrutinyReport,
 )
 from csp.models.reports import DEFAULT_COMMITTEE, UNFINISHED
+from csp.reports import issuing
 from csp.reports.context import paragraphs, report_texts
+from csp.tasks import request_render
 from csp.views.common import refuse, visible_or_404
 
 REPORT_MAKERS = ("coordinator", "clerk")
@@ -267,9 +269,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, "This report has already been issued.")
             return redirect(report)
         if not report.renders_inline:
-            return redirect(ReportRender.request(report, RenderKind.ISSUE, request.user))
+            return redirect(request_render(report, RenderKind.ISSUE, request.user))
         try:
-            report.issue(request.user)
+            issuing.issue(report, request.user)
         except ValueError as error:
             messages.error(request, str(error))
         else:
@@ -310,7 +312,7 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
     report = _visible_report(request, pk)
     if report.is_issued:
         return redirect("report-pdf", report.pk)
-    html = report.render_html()
+    html = issuing.report_html(report)
     response = HttpResponse(html)
     # The print stylesheet is inline in the document (WeasyPrint reads it so): allow exactly
     # that stylesheet by its hash, and nothing else inline.
@@ -334,7 +336,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             # make it in the background instead.
             messages.info(request, "This report is too long to preview straight away.")
             return redirect(report)
-        response = HttpResponse(report.render(), content_type="application/pdf")
+        response = HttpResponse(issuing.report_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{report.filename}"'
         response["Cache-Control"] = "no-store"
         return response
@@ -372,7 +374,7 @@ def report_render_new(request: HttpRequest, pk: int) -> HttpResponse:
         refuse(request, "Only coordinators and committee clerks can make reports.")
     if report.is_issued:
         return redirect(report)
-    return redirect(ReportRender.request(report, RenderKind.DRAFT, request.user))
+    return redirect(request_render(report, RenderKind.DRAFT, request.user))
 
 
 @require_http_methods(["GET", "HEAD"])
