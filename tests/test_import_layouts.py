@@ -643,3 +643,41 @@ def test_unnamed_levels_are_shown_as_such_on_the_pages(area, client):
     page = client.get(action.get_absolute_url()).content.decode()
     assert "1. Priority not named" in page
     assert "1.1 Objective not named" in page
+
+
+def test_a_sheet_of_thousands_of_unknown_lead_names_is_refused_quickly(area):
+    import time
+
+    rows = [["Priority", "Objective", "Action", "Lead"]] + [
+        ["P", "O", f"Action {n}", f"Body number {n} of many"] for n in range(3000)
+    ]
+    started = time.perf_counter()
+    plan_import = PlanImport(area, rows, plan_slug="many", first_year=2020)
+    assert time.perf_counter() - started < 10
+    assert [p.message for p in plan_import.problems_that_stop] == [
+        "the lead cells name 3,000 bodies that are not the partnership's organisations, far "
+        "more than a partnership has: check that this is the column of who leads, or map it "
+        "to “Ignore”."
+    ]
+
+
+def test_grouping_hundreds_of_names_costs_lookups_not_comparisons(area):
+    import time
+
+    from csp.importers.leads import group_names
+
+    mentions = {f"Agency {n} of the county": [n] for n in range(399)}
+    mentions["AOTC"] = [1]
+    started = time.perf_counter()
+    groups = group_names(mentions, [], [])
+    assert time.perf_counter() - started < 2
+    assert len(groups) == 400
+    assert next(g for g in groups if g.names == ["AOTC"]).choice.use == "new"
+
+
+def test_the_preview_shows_the_first_actions_of_a_long_priority(area, client):
+    rows = [["Priority", "Objective", "Action"]] + [["P", "O", f"Action {n}"] for n in range(450)]
+    plan_import = PlanImport(area, rows, plan_slug="long", first_year=2020)
+    priority = next(iter(plan_import.priorities.values()))
+    assert len(priority.preview) == 200
+    assert priority.not_shown == 250

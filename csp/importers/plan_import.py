@@ -77,6 +77,8 @@ LEVEL_KEYS = ("priority", "theme", "objective")
 FAR_OUTSIDE = 2  # financial years beyond the plan's span before a due quarter is queried
 UNNAMED_PRIORITY = "Priority not named"
 UNNAMED_OBJECTIVE = "Objective not named"
+PREVIEW_ROWS = 200  # actions shown per priority in the preview
+MAX_LEAD_NAMES = 400  # names to decide on: a partnership has dozens of partners, not thousands
 
 
 class ImportConflict(ValueError):
@@ -180,6 +182,17 @@ class PriorityRow:
     @property
     def shown(self) -> str:
         return self.title or UNNAMED_PRIORITY
+
+    @property
+    def preview(self) -> list[tuple[ObjectiveRow, ActionRow]]:
+        """The first actions, for the preview: a page stays readable (and small) however long
+        the sheet; the counts above it cover them all."""
+        rows = [(o, a) for o in self.objectives.values() for a in o.actions]
+        return rows[:PREVIEW_ROWS]
+
+    @property
+    def not_shown(self) -> int:
+        return max(len(self.actions) - PREVIEW_ROWS, 0)
 
 
 class PlanImport:
@@ -776,6 +789,15 @@ class PlanImport:
     # -- leads ------------------------------------------------------------------------------
 
     def _resolve_leads(self, choices: AnyMapping[str, LeadChoice], use_site: bool) -> None:
+        if len(self.mentions) > MAX_LEAD_NAMES:
+            self.error(
+                None,
+                "lead",
+                f"the lead cells name {len(self.mentions):,} bodies that are not the "
+                "partnership's organisations, far more than a partnership has: check that "
+                "this is the column of who leads, or map it to “Ignore”.",
+            )
+            return
         self.groups = group_names(self.mentions, self.members, self.site, self.roles)
         apply_choices(self.groups, choices, members=self.members, site=self.site)
         if use_site:
