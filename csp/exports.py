@@ -30,6 +30,7 @@ from csp.models import (
     UpdateStatus,
 )
 from csp.quarters import FinancialQuarter
+from csp.spreadsheet_cells import csv_row, xlsx_cell
 
 CHUNK = 2000
 WHOLE_AREA = "whole area"
@@ -220,7 +221,7 @@ class _Echo:
 def csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     # A byte-order mark, so Excel opens the file as UTF-8 (pound signs, en dashes).
-    stream = (line for line in _with_bom(writer.writerow(row) for row in rows))
+    stream = (line for line in _with_bom(writer.writerow(csv_row(row)) for row in rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -248,7 +249,7 @@ def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
     def cells(values: list[Any], font: Font | None = None) -> list[WriteOnlyCell]:
         out = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = xlsx_cell(sheet, value)
             cell.alignment = wrap
             if font:
                 cell.font = font

@@ -4,7 +4,8 @@ One row per reported update of each action (drafts are not part of the plan's re
 order; an action without updates still gets one row, with blank district, period, status,
 update and risks. Every cell is plain text as a person would type it, so the file reads back
 through the importer: statuses as their labels ("On track"), periods as "2016/17 Q1", leads as
-the plan wrote them.
+the plan wrote them. A text that a spreadsheet would take for a formula is written with a
+leading apostrophe (``csp.spreadsheet_cells``), which the importer takes off again.
 
 The rows cost a constant number of queries however long the plan: actions (with priority,
 theme and objective joined), then their leads and their updates, prefetched per chunk.
@@ -19,7 +20,6 @@ from typing import IO, Any
 
 from django.db.models import F, Prefetch
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -27,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from csp import access
 from csp.importers.columns import COLUMNS
 from csp.models import Action, ActionLead, Plan, QuarterlyUpdate, UpdateStatus
+from csp.spreadsheet_cells import csv_row, xlsx_cell
 
 CHUNK = 1000
 SHEET = "Plan"
@@ -193,7 +194,7 @@ class _Sheet:
             )
         cells = []
         for value in values:
-            cell = WriteOnlyCell(self.sheet, value=None if value == "" else value)
+            cell = xlsx_cell(self.sheet, value)
             if wrap:
                 cell.alignment = self.wrap
             if heading:
@@ -241,7 +242,7 @@ def write_template(file: IO[bytes]) -> None:
     _plan_sheet(workbook, iter([list(HEADINGS)]))
 
     sheet = _Sheet(workbook, INSTRUCTIONS, (24, 72, 11, 48))
-    title = WriteOnlyCell(sheet.sheet, value="How to fill in the plan spreadsheet")
+    title = xlsx_cell(sheet.sheet, "How to fill in the plan spreadsheet")
     title.font = Font(name="Calibri", size=14, bold=True)
     sheet.sheet.row_dimensions[1].height = 22
     sheet.sheet.append([title])
@@ -277,4 +278,4 @@ def write_csv(plan: Plan, file: IO[str], user: access.AnyUser | None = None) -> 
     """
     file.write("\ufeff")
     writer = csv.writer(file)
-    writer.writerows(table_rows(plan, user))
+    writer.writerows(csv_row(row) for row in table_rows(plan, user))
