@@ -59,6 +59,7 @@ MIDDLEWARE = [
     # Records who made each change that django-simple-history keeps.
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.PrivateCacheMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in itself.
     "axes.middleware.AxesMiddleware",
 ]
