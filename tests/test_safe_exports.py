@@ -204,6 +204,24 @@ def test_a_negative_number_typed_as_text_is_written_as_text(client, hostile):
     assert "'-3" in [field for row in rows for field in row]
 
 
+@pytest.mark.parametrize(
+    "url", ["/actions/export.csv?period=2016-17-q1", "/plans/castle-2016-17/export.csv"]
+)
+def test_every_csv_field_is_quoted_so_another_separator_cannot_split_out_a_formula(
+    client, hostile, url
+):
+    # Excel in a language whose list separator is ";" splits an unquoted field at each ";".
+    patrols = hostile.patrols
+    patrols.description = "Evening patrols;=HYPERLINK(1);@SUM(A1)\t=1+1"
+    patrols.save()
+    body = body_of(client.get(url)).decode("utf-8-sig")
+    assert "\n" not in "".join(hostile.patrols.updates.values_list("progress", flat=True))
+    assert '"Evening patrols;=HYPERLINK(1);@SUM(A1)\t=1+1"' in body
+    for line in body.splitlines():
+        if line:
+            assert line.startswith('"') and line.endswith('"'), line
+
+
 # The round trip: exported with the apostrophes, imported without them.
 
 

@@ -9,6 +9,7 @@ from openpyxl import Workbook, load_workbook
 
 from csp.spreadsheet_cells import (
     MAX_XLSX_CHARS,
+    CsvWriter,
     cell_value,
     csv_row,
     neutralise,
@@ -111,6 +112,12 @@ def test_numbers_stay_numbers_and_blanks_stay_blank():
     assert cell_value(-2.5) == -2.5
     assert cell_value(None) is None
     assert csv_row(["-3", -3, "=1", None]) == ["'-3", -3, "'=1", None]
+
+
+def test_the_csv_writer_neutralises_and_quotes_every_field():
+    out = io.StringIO(newline="")
+    CsvWriter(out).writerows([["=1+1", -3, "a;=b", None], ["plain"]])
+    assert out.getvalue() == '"\'=1+1","-3","a;=b",""\r\n"plain"\r\n'
 
 
 def xlsx_cells(*values):

@@ -13,7 +13,6 @@ theme and objective joined), then their leads and their updates, prefetched per 
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -27,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from csp import access
 from csp.importers.columns import COLUMNS
 from csp.models import Action, ActionLead, Plan, QuarterlyUpdate, UpdateStatus
-from csp.spreadsheet_cells import csv_row, xlsx_cell
+from csp.spreadsheet_cells import CsvWriter, xlsx_cell
 
 CHUNK = 1000
 SHEET = "Plan"
@@ -277,5 +276,4 @@ def write_csv(plan: Plan, file: IO[str], user: access.AnyUser | None = None) -> 
     ``file`` is a text file opened with ``newline=""`` (and an encoding of UTF-8).
     """
     file.write("\ufeff")
-    writer = csv.writer(file)
-    writer.writerows(csv_row(row) for row in table_rows(plan, user))
+    CsvWriter(file).writerows(table_rows(plan, user))
