@@ -55,7 +55,8 @@ class PrivateCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if "Cache-Control" not in response and request.user.is_authenticated:
+        user = getattr(request, "user", None)
+        if "Cache-Control" not in response and user is not None and user.is_authenticated:
             if is_download(response):
                 patch_cache_control(response, private=True, no_store=True)
             else:

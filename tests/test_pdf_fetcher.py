@@ -209,6 +209,37 @@ def test_a_pdf_loads_its_own_stylesheet_image_and_font_but_nothing_else(
     assert any("example.com/tracker.png" in m for m in refused)
 
 
+def test_an_svg_in_a_data_uri_cannot_reach_out_either(static, caplog, no_network):
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' width="10" height="10"><image width="10" height="10" xlink:href="file:///etc/passwd"/>'
+        '<image width="10" height="10" href="http://169.254.169.254/x.png"/></svg>'
+    )
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    with caplog.at_level(logging.WARNING, logger="csp.reports.fetcher"):
+        html_to_pdf(document(f'<img src="{uri}" alt="chart">'))
+    refused = [r.getMessage() for r in caplog.records if "Refused" in r.getMessage()]
+    assert any("file:///etc/passwd" in m for m in refused), refused
+    assert any("169.254.169.254" in m for m in refused), refused
+    assert no_network == []
+
+
+def test_a_static_stylesheet_reaches_its_neighbours_but_not_out(static, tmp_path, caplog):
+    (static / "css" / "fonts.css").write_text(
+        "@import url(report.css);\n"  # beside it: read
+        "@import url(../../secret.css);\n"  # out of the static folder: refused
+    )
+    with caplog.at_level(logging.WARNING, logger="csp.reports.fetcher"):
+        text = pdf_text(
+            html_to_pdf(
+                document(f'<link rel="stylesheet" href="{static_file_url("css/fonts.css")}">')
+            )
+        )
+    assert "STATIC-CSS-LOADED" in text
+    assert "SECRET-LEAKED" not in text
+    assert "secret.css" in caplog.text
+
+
 def test_the_default_fetcher_would_have_read_the_secret(static, tmp_path):
     # What the test above guards against: WeasyPrint's own fetcher reads any file.
     import weasyprint
