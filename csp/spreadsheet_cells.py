@@ -107,14 +107,21 @@ class CsvWriter:
             self.writerow(row)
 
 
+def xml_safe(text: str) -> str:
+    """``text`` without the characters an XLSX file cannot hold (see ``_XLSX_ILLEGAL``).
+
+    For a workbook's properties (its title, subject), which are never formulas.
+    """
+    return _XLSX_ILLEGAL.sub("", _XLSX_BREAKS.sub("\n", text))
+
+
 def xlsx_text(text: str) -> str:
-    """``text`` neutralised and made writable to an XLSX cell (see ``_XLSX_ILLEGAL``).
+    """``text`` neutralised and made writable to an XLSX cell.
 
     A text longer than a cell can hold is cut at the end, after neutralising, so the
     apostrophe that makes it inert is never what is lost.
     """
-    text = _XLSX_ILLEGAL.sub("", _XLSX_BREAKS.sub("\n", text))
-    return neutralise(text)[:MAX_XLSX_CHARS]
+    return neutralise(xml_safe(text))[:MAX_XLSX_CHARS]
 
 
 def xlsx_cell(sheet: Any, value: Any) -> WriteOnlyCell:

@@ -178,6 +178,23 @@ def assert_xlsx_inert_without_hyperlink(body: bytes) -> list[list[object]]:
     return rows
 
 
+def test_a_plan_title_a_workbook_cannot_hold_is_exported_not_a_server_error(client, hostile):
+    # The title and partnership are the workbook's properties: lxml refused the control
+    # characters there, and the plan's export was a 500.
+    hostile.plan.title = "Castle Plan\x0b2016/17\x01"
+    hostile.plan.version_label = "Version\x02 2"
+    hostile.plan.save()
+    hostile.castle.name = "Castle\x07 CSP"
+    hostile.castle.save()
+    body = body_of(client.get(reverse("plan-export-xlsx", args=[hostile.plan.slug])))
+    properties = load_workbook(io.BytesIO(body)).properties
+    assert (properties.title, properties.subject, properties.version) == (
+        "Castle Plan\n2016/17",
+        "Castle CSP",
+        "Version 2",
+    )
+
+
 def test_a_very_long_formula_like_text_keeps_its_apostrophe_in_xlsx(client, hostile):
     update = hostile.patrols.updates.get()
     update.progress = "=" + "x" * (MAX_XLSX_CHARS + 10)

@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from csp import access
 from csp.importers.columns import COLUMNS
 from csp.models import Action, ActionLead, Plan, QuarterlyUpdate, UpdateStatus
-from csp.spreadsheet_cells import CsvWriter, xlsx_cell
+from csp.spreadsheet_cells import CsvWriter, xlsx_cell, xml_safe
 
 CHUNK = 1000
 SHEET = "Plan"
@@ -222,11 +222,11 @@ def _plan_sheet(workbook: Workbook, rows: Iterator[list[str]]) -> None:
 def write_xlsx(plan: Plan, file: IO[bytes], user: access.AnyUser | None = None) -> None:
     """The plan as an Excel workbook: one sheet, "Plan", with a bold, frozen heading row."""
     workbook = Workbook(write_only=True)
-    workbook.properties.title = plan.title
-    workbook.properties.subject = plan.partnership.name
-    workbook.properties.version = plan.version_label or None
-    workbook.properties.description = " – ".join(
-        part for part in (plan.title, plan.version_label, plan.years_label) if part
+    workbook.properties.title = xml_safe(plan.title)
+    workbook.properties.subject = xml_safe(plan.partnership.name)
+    workbook.properties.version = xml_safe(plan.version_label) or None
+    workbook.properties.description = xml_safe(
+        " – ".join(part for part in (plan.title, plan.version_label, plan.years_label) if part)
     )
     workbook.properties.creator = "CSP Tracker"
     _plan_sheet(workbook, table_rows(plan, user))
