@@ -107,7 +107,10 @@ class FilterOptions:
                 user, "action__objective__priority__plan__partnership", ("action__is_restricted",)
             )
         )
-        asked_officers = [int(i) for i in officer_ids or [] if i.isdigit()]
+        # Ids as the database holds them: ASCII digits (int() refuses "²"), within 64 bits.
+        asked_officers = [
+            int(i) for i in officer_ids or [] if i.isascii() and i.isdigit() and len(i) <= 18
+        ]
         officers = Officer.objects.filter(
             Exists(
                 visible_leads.filter(

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     # Records who made each change that django-simple-history keeps.
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.PrivateCacheMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in itself.
     "axes.middleware.AxesMiddleware",
 ]
@@ -75,7 +76,23 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hour
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind proxies, the visitor's own address is in X-Forwarded-For: each proxy appends the address
+# its request came from, so behind N proxies the visitor is the N-th address from the right,
+# and whatever a visitor wrote there themselves lies further left and is ignored. axes reads
+# the address through django-ipware, which counts differently: its proxy count is the number
+# of addresses to the right of the visitor's, N - 1, since the nearest proxy's own address is
+# REMOTE_ADDR and not in the header. Not strict, so a longer header (a visitor's own entries,
+# or an office's outgoing proxy) is read from the right instead of being discarded.
+PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_PROXY_ORDER = "left-most"  # the header as written: counted from its right end
+IPWARE_STRICT = False
+if PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT: int | None = PROXY_COUNT - 1
+else:
+    # Nothing in front of the app: the header is the visitor's own writing, never read.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
 
 # Scripts and styles from our own origin only: no inline script, no third party.
 CONTENT_SECURITY_POLICY = (

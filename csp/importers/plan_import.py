@@ -603,9 +603,12 @@ class PlanImport:
             lead_text=values["lead"],
             officer_text=values["lead_officer"],
         )
-        written = values["lead_as_written"] or " – ".join(
-            x for x in (values["lead"], values["lead_officer"]) if x
-        )
+        # A "Lead as written" column (our own exports) is the plan's words, blank or not; else
+        # the lead cells are kept as written.
+        if self.mapping.first("lead_as_written") is not None:
+            written = values["lead_as_written"]
+        else:
+            written = " – ".join(x for x in (values["lead"], values["lead_officer"]) if x)
         action.lead_as_written = written
         if values["reference"]:
             action.reference = self._reference(number, values["reference"])

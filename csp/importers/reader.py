@@ -31,6 +31,8 @@ from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from csp.spreadsheet_cells import restore
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 
@@ -105,7 +107,8 @@ def _text(value: str, limits: Limits, where: str) -> str:
             f"{where} holds {len(value):,} characters; a cell can hold at most "
             f"{limits.max_cell_chars:,}. Shorten it and upload the file again."
         )
-    return value.replace("\r\n", "\n").replace("\x00", "").strip()
+    # Our own exports write a text that a spreadsheet would run with a leading apostrophe.
+    return restore(value.replace("\r\n", "\n").replace("\x00", "").strip()).strip()
 
 
 def _number(value: float, percent: bool) -> str:

@@ -161,6 +161,34 @@ class Membership(models.Model):
             raise ValidationError({"district": "Choose one of this partnership's districts."})
 
 
+class OfficerQuerySet(models.QuerySet["Officer"]):
+    def visible_to(self, user: access.AnyUser) -> OfficerQuerySet:
+        """Officers ``user`` may see named: those who lead an action ``user`` may see in full.
+
+        An officer belongs to an organisation, not a partnership, and an organisation can be a
+        member of a public partnership and a private one: an officer is named only where one of
+        their leads is, so one who leads only in a private partnership (or only restricted
+        actions) stays unnamed to the public and to other partnerships. Members also see the
+        officers who hold a role in their own partnerships (writers who lead nothing by name).
+        """
+        if user.is_superuser:
+            return self.all()
+        leading = Officer.objects.filter(
+            access.full_visibility(
+                user,
+                "action_leads__action__objective__priority__plan__partnership",
+                ("action_leads__action__is_restricted",),
+            )
+        )
+        visible = Q(pk__in=leading.values("pk"))
+        if user.is_authenticated:
+            colleagues = PartnershipRole.objects.filter(
+                partnership_id__in=access.member_partnership_ids(user)
+            )
+            visible |= Q(user_id__in=colleagues.values("user_id"))
+        return self.filter(visible)
+
+
 class Officer(models.Model):
     """A named person in an organisation, often cited in plans by initials ("HC", "GB")."""
 
@@ -180,6 +208,8 @@ class Officer(models.Model):
         related_name="officers",
         help_text="The sign-in this officer uses, if they have one.",
     )
+
+    objects = OfficerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -56,7 +56,9 @@ def render_html(content: ReportContent) -> str:
 def html_to_pdf(html: str) -> bytes:
     import weasyprint  # imported here: it is slow to import and only reports need it
 
-    return weasyprint.HTML(string=html, base_url=None).write_pdf(
+    from csp.reports.fetcher import StaticOnlyFetcher
+
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=StaticOnlyFetcher()).write_pdf(
         pdf_variant=PDF_VARIANT, pdf_tags=True
     )
 

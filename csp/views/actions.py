@@ -19,6 +19,9 @@ from csp.tables import ActionTable
 from csp.views.common import visible_or_404
 
 PAGE_SIZES = (25, 50, 100, 200)
+# Far past the end of any list, so it shows the last page; a larger number would make an OFFSET
+# the database cannot hold (SQLite's is 64-bit: ?page=99999999999999999999999 was a 500).
+MAX_PAGE = 1_000_000
 HISTORY_SHOWN = 50
 
 
@@ -46,8 +49,8 @@ def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_p
     """
     ordered = table.ordered_queryset()
     try:
-        number = max(int(page or 1), 1)
-    except ValueError:
+        number = min(max(int(page or 1), 1), MAX_PAGE)
+    except ValueError:  # "abc", "1e9", "²": the first page
         number = 1
 
     def page_ids(n: int) -> tuple[list[int], int | None]:

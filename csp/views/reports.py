@@ -323,7 +323,7 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
         "style-src 'self'", f"style-src 'self' {hashes}"
     )
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -338,7 +338,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(report)
         response = HttpResponse(issuing.report_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{report.filename}"'
-        response["Cache-Control"] = "no-store"
+        response["Cache-Control"] = "private, no-store"
         return response
     etag = f'"{report.sha256}"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
@@ -410,5 +410,5 @@ def report_render_pdf(request: HttpRequest, pk: int, render_pk: int) -> HttpResp
     data = ReportRender.objects.only("pdf").get(pk=render_.pk).pdf_bytes()
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{render_.report.filename}"'
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
