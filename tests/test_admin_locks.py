@@ -1,4 +1,5 @@
-"""A reported period's locks hold on every path.
+"""A reported period's locks hold on every path, the admin's included, and the admin saves an
+update only from the version its page was drawn from.
 
 Locks: no update, figure or 4 Ps summary moves into or out of a reported period, nor changes
 its place (action, period, district), by a model save, a queryset update, bulk_update,
@@ -9,28 +10,37 @@ and changes nothing.
 
 from __future__ import annotations
 
+import re
+import threading
+import time
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.urls import reverse
 
+from csp import cycle
 from csp.models import (
     Amendment,
     Measure,
     MeasureFigure,
     PeriodLocked,
     PeriodStatus,
+    Plan,
     Priority,
     PrioritySummary,
     QuarterlyUpdate,
     ReportingPeriod,
+    UpdateState,
     UpdateStatus,
 )
 from tests import factories as make
+from tests.cast import build_cast
+from tests.html import form_fields, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +320,432 @@ def test_a_reported_period_and_its_plan_are_not_deleted(cast):
     with pytest.raises(PeriodLocked), transaction.atomic():
         plan.delete()
     assert ReportingPeriod.objects.filter(pk=period.pk).exists()
+
+
+# -- the admin: the update's change page ---------------------------------------------------
+
+
+def test_the_admin_refuses_moving_an_update_out_of_a_reported_period(root, reported):
+    update = q1_patrols(reported)
+    url = change_url(update)
+    response = root.post(url, posted_back(root, url, period=str(reported.q2.pk)))
+    assert response.status_code == 200
+    assert "nothing can be moved into it or out of it" in text_of(response)
+    assert stored(update).period == reported.q1
+
+
+def test_the_admin_refuses_moving_an_update_into_a_reported_period(root, reported):
+    update = make.update(reported.hub, reported.q2, UpdateStatus.ON_TRACK, reported.north)
+    url = change_url(update)
+    response = root.post(url, posted_back(root, url, period=str(reported.q1.pk), district=""))
+    assert response.status_code == 200
+    assert "has been reported and is locked" in text_of(response)
+    assert stored(update).period == reported.q2
+
+
+def test_saving_a_reported_update_unchanged_is_a_form_error_too(root, reported):
+    update = q1_patrols(reported)
+    url = change_url(update)
+    page = root.get(url)
+    assert "can be changed only once a coordinator re-opens it" in text_of(page)
+    response = root.post(url, posted_back(root, url))
+    assert response.status_code == 200
+    assert "has been reported and is locked" in text_of(response)
+    assert stored(update).version == update.version
+
+
+def test_a_reported_update_has_no_history_revert(root, reported):
+    update = q1_patrols(reported)
+    record = update.history.earliest()
+    url = reverse("admin:csp_quarterlyupdate_simple_history", args=[update.pk, record.pk])
+    assert root.get(url).status_code == 200
+    fields = posted_back(root, url, progress="Reverted over the report")
+    assert root.post(url, fields).status_code == 403
+    assert stored(update).progress == "Patrols every Friday"
+
+
+def test_no_history_revert_steps_round_the_version_lock(root, cast):
+    update = QuarterlyUpdate.objects.get(action=cast.leaflets, period=cast.q2)
+    update.progress = "Newer text"
+    update.save()
+    record = update.history.earliest()
+    url = reverse("admin:csp_quarterlyupdate_simple_history", args=[update.pk, record.pk])
+    assert root.post(url, posted_back(root, url)).status_code == 403
+    assert stored(update).progress == "Newer text"
+
+
+# -- the admin: inlines --------------------------------------------------------------------
+
+
+def test_the_plan_page_shows_a_reported_period_but_changes_nothing_of_it(coordinator, reported):
+    url = change_url(reported.plan)
+    fields = posted_back(coordinator, url)
+    q1_row = row_of(fields, "periods", reported.q1)
+    page = coordinator.get(url).content.decode()
+    assert re.search(rf'<select name="{q1_row}-quarter"[^>]*disabled', page)
+    changed = fields | {
+        f"{q1_row}-quarter": "3",
+        f"{q1_row}-year": "2016",
+        f"{q1_row}-deadline": "2016-12-31",
+        f"{q1_row}-DELETE": "on",
+        "title": "Castle Plan 2016/17 (amended title)",
+    }
+    response = coordinator.post(url, changed)
+    assert response.status_code == 302, text_of(response)
+    period = stored(reported.q1)
+    assert (period.quarter, period.deadline, period.status) == (1, None, PeriodStatus.REPORTED)
+    assert stored(reported.plan).title == "Castle Plan 2016/17 (amended title)"
+
+
+def test_an_action_with_a_reported_update_saves_with_its_rows_left_alone(coordinator, reported):
+    url = change_url(reported.patrols)
+    response = coordinator.post(url, posted_back(coordinator, url, timescale="Q1-4 2016/17"))
+    assert response.status_code == 302, text_of(response)
+    assert stored(reported.patrols).timescale == "Q1-4 2016/17"
+
+
+def test_an_action_with_a_reported_update_can_still_be_saved(coordinator, reported):
+    url = change_url(reported.patrols)
+    fields = posted_back(coordinator, url)
+    row = row_of(fields, "updates", q1_patrols(reported))
+    response = coordinator.post(
+        url,
+        fields
+        | {
+            "timescale": "Q1-4 2016/17",
+            f"{row}-progress": "Rewritten after the report",
+            f"{row}-period": str(reported.q2.pk),
+        },
+    )
+    assert response.status_code == 302, text_of(response)
+    assert stored(reported.patrols).timescale == "Q1-4 2016/17"
+    update = q1_patrols(reported)
+    assert (update.progress, update.period) == ("Patrols every Friday", reported.q1)
+
+
+def test_an_inline_cannot_move_an_open_update_into_a_reported_period(coordinator, reported):
+    update = make.update(reported.patrols, reported.q2, UpdateStatus.ON_TRACK, reported.north)
+    url = change_url(reported.patrols)
+    fields = posted_back(coordinator, url)
+    row = row_of(fields, "updates", update)
+    response = coordinator.post(
+        url, fields | {f"{row}-period": str(reported.q1.pk), f"{row}-district": ""}
+    )
+    assert response.status_code == 200
+    assert "has been reported and is locked" in text_of(response)
+    assert stored(update).period == reported.q2
+
+
+def test_an_inline_adds_no_update_to_a_reported_period(coordinator, reported):
+    url = change_url(reported.burglary)
+    fields = posted_back(coordinator, url)
+    row = f"updates-{fields['updates-TOTAL_FORMS']}"
+    new_row = {
+        "updates-TOTAL_FORMS": str(int(fields["updates-TOTAL_FORMS"]) + 1),
+        f"{row}-period": str(reported.q1.pk),
+        f"{row}-status": UpdateStatus.ON_TRACK,
+        f"{row}-state": UpdateState.ACCEPTED,
+        f"{row}-progress": "Slipped in after the report",
+    }
+    response = coordinator.post(url, fields | new_row)
+    assert response.status_code == 200
+    assert "has been reported and is locked" in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=reported.burglary, period=reported.q1).exists()
+
+
+def test_deleting_a_measure_inline_keeps_its_reported_figures(coordinator, cast, figures):
+    measure, q1_figure, _ = figures
+    url = change_url(cast.patrols)
+    fields = posted_back(coordinator, url)
+    row = row_of(fields, "measures", measure)
+    response = coordinator.post(url, fields | {f"{row}-DELETE": "on"})
+    assert response.status_code == 200
+    assert "Nothing was deleted: 2016/17 Q1 has been reported and is locked." in text_of(response)
+    assert Measure.objects.filter(pk=measure.pk).exists()
+    assert MeasureFigure.objects.filter(pk=q1_figure.pk).exists()
+
+
+def test_a_reported_updates_figures_stay_until_an_amendment_opens_them(root, cast, figures):
+    _, q1_figure, _ = figures
+    update = q1_figure.update
+    url = change_url(update)
+    assert re.search(r'<input[^>]*name="figures-0-value"[^>]*disabled', root.get(url).text)
+    forged = posted_back(root, url) | {"figures-0-value": "99"}
+    assert root.post(url, forged).status_code == 200
+    assert stored(q1_figure).value == 12
+
+    Amendment.objects.create(update=update, reason="Check the count")
+    fields = posted_back(root, url)
+    response = root.post(url, fields | {"figures-0-value": "99", "progress": "Amended"})
+    assert response.status_code == 302, text_of(response)
+    assert stored(q1_figure).value == Decimal("99")
+
+
+# -- the admin: deleting -------------------------------------------------------------------
+
+
+def delete_url(record) -> str:
+    return reverse(f"admin:csp_{record._meta.model_name}_delete", args=[record.pk])
+
+
+def changelist(model) -> str:
+    return reverse(f"admin:csp_{model._meta.model_name}_changelist")
+
+
+def test_deleting_a_reported_update_is_refused_with_a_message(coordinator, reported):
+    update = q1_patrols(reported)
+    page = coordinator.get(delete_url(update))
+    assert page.status_code == 200
+    assert "2016/17 Q1 has been reported and is locked" in text_of(page)
+    response = coordinator.post(delete_url(update), {"post": "yes"})
+    assert response.status_code == 200
+    assert "Nothing was deleted" in text_of(response)
+    assert QuarterlyUpdate.objects.filter(pk=update.pk).exists()
+
+
+def test_delete_selected_refuses_reported_updates_and_deletes_none(coordinator, reported):
+    update = q1_patrols(reported)
+    deletable = make.update(reported.hub, reported.q2, UpdateStatus.ON_TRACK, reported.north)
+    response = coordinator.post(
+        changelist(QuarterlyUpdate),
+        {"action": "delete_selected", "_selected_action": [update.pk, deletable.pk], "post": "yes"},
+    )
+    assert response.status_code == 200
+    assert "Nothing was deleted" in text_of(response)
+    assert QuarterlyUpdate.objects.filter(pk__in=[update.pk, deletable.pk]).count() == 2
+
+
+def test_deleting_a_reported_summary_is_refused_with_a_message(coordinator, summary):
+    for response in (
+        coordinator.post(delete_url(summary), {"post": "yes"}),
+        coordinator.post(
+            changelist(PrioritySummary),
+            {"action": "delete_selected", "_selected_action": [summary.pk], "post": "yes"},
+        ),
+        coordinator.post(delete_url(summary.priority), {"post": "yes"}),
+    ):
+        assert response.status_code == 200
+        assert "Nothing was deleted" in text_of(response)
+    assert PrioritySummary.objects.filter(pk=summary.pk).exists()
+
+
+def test_deleting_a_reported_period_or_its_plan_is_refused_with_a_message(coordinator, cast):
+    plan = make.plan(cast.castle, title="Empty plan", slug="empty")
+    period = make.period(plan, 2016, 1, status=PeriodStatus.REPORTED)
+    for response in (
+        coordinator.post(delete_url(period), {"post": "yes"}),
+        coordinator.post(delete_url(plan), {"post": "yes"}),
+        coordinator.post(
+            changelist(Plan),
+            {"action": "delete_selected", "_selected_action": [plan.pk], "post": "yes"},
+        ),
+    ):
+        assert response.status_code == 200
+        assert "Nothing was deleted" in text_of(response)
+    assert ReportingPeriod.objects.filter(pk=period.pk).exists()
+
+
+def test_deleting_a_plan_with_reported_updates_changes_nothing(coordinator, reported):
+    updates = QuarterlyUpdate.objects.filter(period=reported.q1).count()
+    response = coordinator.post(delete_url(reported.plan), {"post": "yes"})
+    assert response.status_code == 200
+    assert Plan.objects.filter(pk=reported.plan.pk).exists()
+    assert QuarterlyUpdate.objects.filter(period=reported.q1).count() == updates
+
+
+# -- the admin: a reported period's own page -------------------------------------------------
+
+
+def test_a_reported_periods_page_is_read_only(coordinator, reported):
+    url = change_url(reported.q1)
+    page = coordinator.get(url)
+    assert "2016/17 Q1 has been reported and is locked: it cannot be changed." in text_of(page)
+    assert 'name="deadline"' not in page.content.decode()
+    response = coordinator.post(url, {"deadline": "2016-07-31"})
+    assert response.status_code == 403
+    assert stored(reported.q1).deadline is None
+
+
+def test_saving_a_reported_summary_is_a_form_error(coordinator, summary):
+    url = change_url(summary)
+    for changes in ({}, {"pursue": "Rewritten"}, {"period": str(summary.period_id + 1)}):
+        response = coordinator.post(url, posted_back(coordinator, url, **changes))
+        assert response.status_code == 200
+        assert "has been reported and is locked" in text_of(response)
+    assert stored(summary).pursue == "Op Raptor"
+
+
+# -- the admin's saves go through the version lock -------------------------------------------
+
+
+@pytest.fixture
+def officer(cast):
+    """olive, at Castle Council, signed in on a client of her own."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(cast.olive)
+    return client
+
+
+def officer_saves(officer, cast, update, progress):
+    """olive writes ``progress`` into ``update`` on her period page, as a draft."""
+    url = reverse("period-updates", args=[update.period_id])
+    key = f"s{update.action_id}-{update.district_id or 'all'}"
+    fields = form_fields(officer.get(url)) | {f"{key}-progress": progress, "intent": "draft"}
+    response = officer.post(url, fields)
+    assert response.status_code in (200, 302)
+    assert stored(update).progress == progress, text_of(response)
+
+
+@pytest.fixture
+def draft(cast):
+    cast.olive.first_name, cast.olive.last_name = "Olive", "Oakes"
+    cast.olive.save()
+    return make.update(
+        cast.hub,
+        cast.q2,
+        UpdateStatus.ON_TRACK,
+        cast.north,
+        state=UpdateState.DRAFT,
+        progress="Venue viewing booked",
+    )
+
+
+def test_an_admin_save_from_a_page_drawn_before_an_officers_save_is_refused(
+    coordinator, officer, cast, draft
+):
+    url = change_url(draft)
+    drawn = posted_back(coordinator, url)  # the coordinator opens the update
+    officer_saves(officer, cast, draft, "Venue signed for, opening in September")
+    response = coordinator.post(url, drawn | {"progress": "Venue viewing done"})
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "This quarterly update was changed by Olive Oakes on" in text
+    assert "Venue signed for, opening in September" in text
+    kept = stored(draft)
+    assert kept.progress == "Venue signed for, opening in September"
+    assert kept.version == draft.version + 1  # the officer's save, and no more
+
+
+def test_an_action_page_drawn_before_an_officers_save_does_not_overwrite_it(
+    coordinator, officer, cast, draft
+):
+    url = change_url(cast.hub)
+    drawn = posted_back(coordinator, url)
+    officer_saves(officer, cast, draft, "Venue signed for")
+    # The coordinator changes only the action; the update's row goes back as it was drawn.
+    response = coordinator.post(url, drawn | {"timescale": "Q2 - Sept 16 (revised)"})
+    assert response.status_code == 200
+    assert "This quarterly update was changed by Olive Oakes" in text_of(response)
+    assert stored(draft).progress == "Venue signed for"
+    assert stored(cast.hub).timescale == "Q2 - Sept 16"
+
+
+def test_an_officers_page_drawn_before_an_admin_save_is_refused(coordinator, officer, cast, draft):
+    url = reverse("period-updates", args=[cast.q2.pk])
+    officer_page = form_fields(officer.get(url))
+    change = change_url(draft)
+    response = coordinator.post(change, posted_back(coordinator, change, progress="By the admin"))
+    assert response.status_code == 302
+    key = f"s{cast.hub.pk}-{cast.north.pk}"
+    officer.post(url, officer_page | {f"{key}-progress": "By the officer", "intent": "draft"})
+    assert stored(draft).progress == "By the admin"
+
+
+def test_an_unchanged_inline_row_is_saved_without_claiming_its_version(coordinator, cast, draft):
+    url = change_url(cast.hub)
+    response = coordinator.post(url, posted_back(coordinator, url, timescale="Revised"))
+    assert response.status_code == 302
+    assert stored(draft).version == draft.version
+    assert stored(cast.hub).timescale == "Revised"
+
+
+def test_a_post_without_the_drawn_version_saves_nothing(root, cast, draft):
+    url = change_url(draft)
+    fields = posted_back(root, url, progress="No version")
+    del fields["drawn_version"]
+    response = root.post(url, fields)
+    assert response.status_code == 200
+    assert "did not say which version it was drawn from" in text_of(response)
+    assert stored(draft).progress == "Venue viewing booked"
+
+
+def test_a_summary_saved_meanwhile_is_not_overwritten_by_the_admin(coordinator, cast):
+    priority = Priority.objects.create(plan=cast.plan, number=3, title="Serious violence")
+    summary = PrioritySummary.objects.create(
+        priority=priority, period=cast.q2, organisation=cast.police, pursue="Op Raptor"
+    )
+    url = change_url(summary)
+    drawn = posted_back(coordinator, url)
+    summary.pursue, summary.version = "Op Raptor: 12 arrests", summary.version + 1
+    summary.save()  # as the officers' page saves it
+    response = coordinator.post(url, drawn | {"pursue": "Op Raptor (checked)"})
+    assert response.status_code == 200
+    assert "This priority summary was changed" in text_of(response)
+    assert stored(summary).pursue == "Op Raptor: 12 arrests"
+
+
+# -- under a real race (PostgreSQL) ------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="two concurrent write transactions need PostgreSQL; run with DATABASE_URL",
+)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_admins_check_holds_the_version_until_its_save():
+    """The admin checks the version when it validates and saves a moment later; an officer's
+    save in between waits for it, then is refused, rather than being overwritten unseen."""
+    cast = build_cast()
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, progress="Start")
+    held, officer_started = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def admin_saves() -> None:
+        try:
+            with transaction.atomic():
+                drawn = QuarterlyUpdate.objects.get(pk=update.pk)
+                assert QuarterlyUpdate.objects.hold_version(drawn.pk, drawn.version)
+                held.set()
+                officer_started.wait(timeout=10)
+                time.sleep(0.5)  # the officer's claim is waiting on the row meanwhile
+                drawn.progress, drawn.version = "The admin's", drawn.version + 1
+                drawn.save()
+            outcome["admin"] = "saved"
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def officer_saves() -> None:
+        try:
+            held.wait(timeout=10)
+            slot = cycle.PeriodSlots(cast.q2).find(cast.hub.pk, cast.north.pk)
+            officer_started.set()
+            with transaction.atomic():
+                cycle.save_update(
+                    slot,
+                    cycle.UpdateInput(UpdateStatus.AT_RISK, "The officer's", "", {}, 1),
+                    user=cast.olive,
+                    submit=False,
+                )
+            outcome["officer"] = "saved"
+        except cycle.EditConflict:
+            outcome["officer"] = "refused"
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=admin_saves), threading.Thread(target=officer_saves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert outcome == {"admin": "saved", "officer": "refused"}
+    assert (stored(update).progress, stored(update).version) == ("The admin's", 2)

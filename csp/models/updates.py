@@ -6,6 +6,7 @@ The rule for an action's status lives here too (``UpdateStatus.SEVERITY`` and
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -175,6 +176,32 @@ def refuse_if_locked(period: ReportingPeriod, update: QuarterlyUpdate | None = N
     if update is not None and update.pk and update.amendments.filter(closed_at=None).exists():
         return
     raise PeriodLocked(LOCKED.format(label=period.label))
+
+
+def hold_version(queryset: models.QuerySet, pk: int, version: int) -> bool:
+    """Is record ``pk`` still at ``version``? If so, keep it there until the transaction ends.
+
+    For a form checked first and saved later in one transaction (the admin's): a write that
+    changes nothing takes the row's lock on PostgreSQL and the write lock on SQLite, so no
+    editor can claim the version between the check and the save, which then sets
+    ``version + 1`` itself. Outside a transaction it is only a check.
+    """
+    # The period's row first, as ``csp.cycle.save_update`` takes it, or the two would
+    # deadlock on PostgreSQL: an officer holding it and waiting for this row, this save
+    # waiting for it (``ActionStatus`` refers to it). NO KEY: that reference may still be
+    # taken meanwhile, by the review page accepting an update.
+    period = queryset.filter(pk=pk).values("period_id")
+    list(ReportingPeriod.objects.select_for_update(no_key=True).filter(pk__in=period).values("pk"))
+    held = queryset.filter(pk=pk, version=version)
+    return bool(models.QuerySet.update(held, version=F("version")))
+
+
+def last_change(record: Any) -> tuple[Any, datetime.datetime | None]:
+    """Who last saved ``record`` (``None`` if not known) and when, from its history."""
+    saved = record.history.select_related("history_user").first()
+    if saved is None:
+        return None, getattr(record, "updated_at", None)
+    return saved.history_user, saved.history_date
 
 
 class LockedByPeriod:
@@ -387,6 +414,9 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
         claimed = self.filter(pk=pk, version=version)
         return bool(models.QuerySet.update(claimed, version=F("version") + 1))
 
+    def hold_version(self, pk: int, version: int) -> bool:
+        return hold_version(self, pk, version)
+
     def with_progress_containing(self, text: str) -> QuarterlyUpdateQuerySet:
         """Updates whose progress text contains ``text``, in any case.
 
@@ -523,6 +553,12 @@ class QuarterlyUpdate(LockedByPeriod, models.Model):
         if self.period_id:
             self.check_lock(if_changed=True)  # a form error, before any save is tried
         self.check_place()
+
+    @property
+    def last_saved_by(self) -> Any:
+        """Who saved this update last, by its history: its author, or a coordinator who
+        corrected it in the admin; ``None`` if not known."""
+        return last_change(self)[0]
 
     def check_place(self) -> None:
         """The update belongs where it is: its action's own plan and a district it covers."""
@@ -715,6 +751,9 @@ class PrioritySummaryQuerySet(models.QuerySet["PrioritySummary"]):
 
     def locked(self) -> PrioritySummaryQuerySet:
         return self.filter(period__status=PeriodStatus.REPORTED)
+
+    def hold_version(self, pk: int, version: int) -> bool:
+        return hold_version(self, pk, version)
 
     def update(self, **kwargs: Any) -> int:
         moving = bool(self.PLACE & kwargs.keys())
