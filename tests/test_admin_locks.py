@@ -15,10 +15,12 @@ import threading
 import time
 from decimal import Decimal
 from html.parser import HTMLParser
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.urls import reverse
@@ -749,3 +751,16 @@ def test_the_admins_check_holds_the_version_until_its_save():
     assert not errors, errors
     assert outcome == {"admin": "saved", "officer": "refused"}
     assert (stored(update).progress, stored(update).version) == ("The admin's", 2)
+
+
+def test_loading_the_demo_again_does_not_un_report_a_period():
+    """The demo's Castle Point Q1 is closed in its file; once a report has locked it, loading
+    the demo again is refused as a whole rather than reopening what the committee saw."""
+    call_command("load_demo", stdout=StringIO())
+    period = ReportingPeriod.objects.get(
+        plan__partnership__slug="castle-point-rochford", year=2016, quarter=1
+    )
+    report(period)
+    with pytest.raises(CommandError, match="2016/17 Q1 has been reported and is locked"):
+        call_command("load_demo", stdout=StringIO())
+    assert stored(period).status == PeriodStatus.REPORTED
