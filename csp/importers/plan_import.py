@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -78,6 +79,8 @@ FAR_OUTSIDE = 2  # financial years beyond the plan's span before a due quarter i
 UNNAMED_PRIORITY = "Priority not named"
 UNNAMED_OBJECTIVE = "Objective not named"
 PREVIEW_ROWS = 200  # actions shown per priority in the preview
+# The fields a cell goes into that have a length (Priority.title, Theme.title, Action.timescale).
+LONGEST = {"priority": 300, "theme": 200, "timescale": 200}
 MAX_LEAD_NAMES = 400  # names to decide on: a partnership has dozens of partners, not thousands
 
 
@@ -464,6 +467,8 @@ class PlanImport:
                 return raw[position].strip() if position is not None and position < len(raw) else ""
 
             values = {key: cell(position) for key, position in single.items()}
+            if self._too_long(number, values):
+                continue
             whole = tuple(
                 cell(i) for i in sorted(mapping.columns) if mapping.columns[i].key != IGNORE
             )
@@ -549,6 +554,20 @@ class PlanImport:
                         districts,
                         seen_updates,
                     )
+
+    def _too_long(self, number: int, values: dict[str, str]) -> bool:
+        """A cell longer than its field holds: said here, not a database error at commit."""
+        found = False
+        for key, limit in LONGEST.items():
+            if len(values.get(key, "")) > limit:
+                self.error(
+                    number,
+                    key,
+                    f"this {BY_KEY[key].label.lower()} is {len(values[key]):,} characters long, "
+                    f"more than the {limit} one can have: is this the right column?",
+                )
+                found = True
+        return found
 
     def _first_year_from(
         self, groups: Iterable[tuple[FinancialQuarter | None, str]], period_column: int | None
@@ -1138,10 +1157,14 @@ class PlanImport:
             if org and not org.startswith(NEW_PREFIX)
         }
         organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=slugs)}
-        taken = set(
-            Organisation.objects.filter(
-                slug__in=[_new_slug(c.name) for c in wanted.values() if c.use == NEW]
-            ).values_list("slug", flat=True)
+        bases = {_new_slug(c.name)[:76] for c in wanted.values() if c.use == NEW}
+        near = Q()
+        for base in bases:
+            near |= Q(slug__startswith=base)
+        taken = (
+            set(Organisation.objects.filter(near).values_list("slug", flat=True))
+            if bases
+            else set()
         )
         created = []
         for key, choice in wanted.items():

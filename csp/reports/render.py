@@ -15,10 +15,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import weasyprint
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from csp.reports.context import ReportContent
+from csp.reports.fetcher import StaticOnlyFetcher
 
 PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, title shown, language, alt texts
 
@@ -54,10 +56,6 @@ def render_html(content: ReportContent) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    import weasyprint  # imported here: it is slow to import and only reports need it
-
-    from csp.reports.fetcher import StaticOnlyFetcher
-
     return weasyprint.HTML(string=html, base_url=None, url_fetcher=StaticOnlyFetcher()).write_pdf(
         pdf_variant=PDF_VARIANT, pdf_tags=True
     )
