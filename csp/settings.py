@@ -41,9 +41,11 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "simple_history",
+    # Before django_tasks_db: its ``db_worker`` command is ours (csp/management/commands), which
+    # adds the watchdog that gives up the jobs of a worker that died.
+    "csp",
     "django_tasks",
     "django_tasks_db",
-    "csp",
 ]
 
 MIDDLEWARE = [
@@ -209,8 +211,18 @@ if TASKS_BACKEND.startswith("django_tasks_rq."):
 # Reports of up to this many actions are made while the browser waits (a few seconds); longer
 # ones in the background, with a progress page, as they take a minute or more.
 REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
-# A background render running longer than this is taken to have died with its worker.
+# A background render running longer than this is stuck, even if its worker still beats.
 REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
+# Background jobs (csp/jobs.py): a worker says it is still at a job this often, and a job with
+# no word from its worker for JOB_STALE_SECONDS has lost it and is given up.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60)
+if JOB_HEARTBEAT_SECONDS < 1 or JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS: must be at least three times JOB_HEARTBEAT_SECONDS (at least 1), so "
+        f"a live worker is never taken for dead; got {JOB_STALE_SECONDS} and "
+        f"{JOB_HEARTBEAT_SECONDS}"
+    )
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -13,7 +13,7 @@ from typing import Any
 from django_tasks import task
 
 from csp.models import ReportRender, ScrutinyReport
-from csp.models.reports import UNFINISHED
+from csp.models.jobs import UNFINISHED
 from csp.reports.issuing import run_render
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def request_render(report: ScrutinyReport, kind: str, user: Any) -> ReportRender
     is queued, and a worker on another queue (RQ, Celery) finds it.
     """
     under_way = ReportRender.objects.filter(report=report, kind=kind, state__in=UNFINISHED).first()
-    if under_way is not None and not under_way.fail_if_abandoned():
+    if under_way is not None and not under_way.give_up_if_stale():
         return under_way
     render = ReportRender.objects.create(report=report, kind=kind, requested_by=user)
     try:

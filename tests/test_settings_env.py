@@ -134,3 +134,11 @@ def test_database_url_postgres_parts_are_decoded():
 def test_database_url_mistakes_are_named(url, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         database_from_url(url, default_sqlite_path=Path("x"))
+
+
+def test_a_job_staleness_shorter_than_three_heartbeats_stops_start_up():
+    # A live worker would be taken for dead between two of its beats.
+    result = start_settings(DEBUG="1", JOB_HEARTBEAT_SECONDS="10", JOB_STALE_SECONDS="20")
+    assert result.returncode != 0
+    assert "JOB_STALE_SECONDS: must be at least three times JOB_HEARTBEAT_SECONDS" in result.stderr
+    assert start_settings(DEBUG="1", JOB_STALE_SECONDS="30").returncode == 0
