@@ -12,7 +12,16 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from csp.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+from csp.env import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -117,6 +126,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+
+# The rate limits' counters (csp/ratelimit.py) are kept here: set CACHE_URL to a Redis server
+# when there are several app servers (or gunicorn workers), so they count together.
+CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
+
+# Requests one visitor (an account, else a client address) may make in a window of seconds.
+RATE_LIMITS = {
+    # An agency's progress report is a PDF laid out for it: seconds of a worker's time.
+    "agency-report": env_rate("AGENCY_REPORT_RATE_LIMIT", (10, 300)),
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -55,6 +55,16 @@ urlpatterns = [
         agency_report.agency_report_pdf,
         name="agency-report",
     ),
+    path(
+        "agencies/<slug:slug>/report/<int:pk>/",
+        agency_report.agency_report_render,
+        name="agency-report-render",
+    ),
+    path(
+        "agencies/<slug:slug>/report/<int:pk>/report.pdf",
+        agency_report.agency_report_render_pdf,
+        name="agency-report-render-pdf",
+    ),
     path("updates/", updates.my_updates, name="my-updates"),
     path("updates/<int:pk>/", updates.period_updates, name="period-updates"),
     path("reports/", reports.report_list, name="report-list"),

@@ -1,5 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
     Funding,
@@ -28,6 +29,7 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    AgencyReportRender,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -59,11 +61,14 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "AgencyReportRender",
     "Amendment",
+    "BackgroundJob",
     "District",
     "Funding",
     "Impact",
     "IssuedReportChanged",
+    "JobState",
     "Likelihood",
     "Measure",
     "MeasureFigure",

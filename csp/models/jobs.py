@@ -139,6 +139,18 @@ class BackgroundJob(models.Model):
             and timezone.now() - self.created_at > datetime.timedelta(minutes=2)
         )
 
+    def steps_of(self, labels: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+        """Each of ``labels`` (step 1, 2 …) with ``done``, ``current`` or ``waiting``."""
+        shown = []
+        for number, label in enumerate(labels, start=1):
+            if self.state == JobState.DONE or number < self.step:
+                shown.append((label, "done"))
+            elif number == self.step and self.state == JobState.RUNNING:
+                shown.append((label, "current"))
+            else:
+                shown.append((label, "waiting"))
+        return shown
+
     # -- the worker's side ---------------------------------------------------------------------
 
     def claim(self, **values: Any) -> bool:

@@ -356,16 +356,7 @@ class ReportRender(BackgroundJob):
     @property
     def steps(self) -> list[tuple[str, str]]:
         """Each step with ``done``, ``current`` or ``waiting``, for the progress page."""
-        count = 5 if self.kind == RenderKind.ISSUE else 4
-        shown = []
-        for number, label in enumerate(RENDER_STEPS[:count], start=1):
-            if self.state == RenderState.DONE or number < self.step:
-                shown.append((label, "done"))
-            elif number == self.step and self.state == RenderState.RUNNING:
-                shown.append((label, "current"))
-            else:
-                shown.append((label, "waiting"))
-        return shown
+        return self.steps_of(RENDER_STEPS[: 5 if self.kind == RenderKind.ISSUE else 4])
 
     def time_limit(self) -> datetime.timedelta:
         """``REPORT_RENDER_TIMEOUT_MINUTES``: longer, and it is stuck, heartbeat or not."""
@@ -383,3 +374,86 @@ class ReportRender(BackgroundJob):
     def _note(self, step: int, text: str) -> None:
         """The progress callback the renderer is given (``BackgroundJob.note``)."""
         self.note(step, text)
+
+
+# -- an agency's progress report, made in the background -------------------------------------
+
+AGENCY_RENDER_STEPS = (
+    "Gathering the actions",
+    "Setting out the document",
+    "Laying out pages",
+    "Writing the PDF",
+)
+
+
+class AgencyReportRender(BackgroundJob):
+    """One making of an organisation's progress report (``csp.reports.agency``) in the
+    background, for everyone who sees the same of it.
+
+    An agency leading many actions takes too long to lay out while the browser waits, so its
+    report is made by the worker, like a long scrutiny report. What the report shows depends on
+    who asks (restricted items show to members), so a render is for one ``audience``
+    (``csp.access.audience``, hashed): a request from someone who would see the same joins the
+    render under way instead of starting another, and only they may download it.
+    """
+
+    organisation = models.ForeignKey(
+        "Organisation", on_delete=models.CASCADE, related_name="report_renders"
+    )
+    audience = models.CharField(
+        max_length=64, help_text="Who may have it: the SHA-256 of csp.access.audience."
+    )
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    size = models.PositiveIntegerField("size in bytes", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked first; blank for a visitor who was not signed in.",
+    )
+
+    doing = "making it"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=list(JobState.values)),
+                name="agency_report_render_state_known",
+            ),
+            # Identical requests share one render: two at once cannot both start one.
+            models.UniqueConstraint(
+                fields=["organisation", "audience"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_agency_report_render_under_way",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress report of {self.organisation} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agency-report-render", args=[self.organisation.slug, self.pk])
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        return self.steps_of(AGENCY_RENDER_STEPS)
+
+    def time_limit(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=settings.REPORT_RENDER_TIMEOUT_MINUTES)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.organisation.slug}-progress-report.pdf"
+
+    def pdf_bytes(self) -> bytes:
+        if self.pdf is None:
+            raise ValueError("This render has no PDF.")
+        return bytes(self.pdf)
+
+
+def audience_key(audience: str) -> str:
+    """The stored form of an audience (``csp.access.audience``): a county user's is long."""
+    return hashlib.sha256(audience.encode()).hexdigest()

@@ -30,7 +30,7 @@ from csp.models import (
 from csp.models.jobs import JobGivenUp
 from csp.models.reports import RENDER_STEPS, Progress
 from csp.reports.context import ReportContent, build_report
-from csp.reports.render import html_to_pdf, pdf_progress, render_html
+from csp.reports.render import html_to_pdf, render_html
 
 
 def report_content(report: ScrutinyReport) -> ReportContent:
@@ -68,23 +68,7 @@ def report_pdf(
         if progress:
             progress(1, RENDER_STEPS[0])
         html = report_html(report)
-    if progress is None:
-        return html_to_pdf(html)
-
-    pages = 0
-
-    def heard(step: str, what: str, page: int | None) -> None:
-        nonlocal pages
-        number = 3 if step == "5" else 4 if step in {"6", "7"} else 2
-        if page and page > pages:
-            pages = page
-            what = f"{what}: page {page}"
-        elif page:  # WeasyPrint goes through them again to settle the page numbers
-            what = f"Checking the page numbers: page {page} of {pages}"
-        progress(number, what)
-
-    with pdf_progress(heard):
-        return html_to_pdf(html)
+    return html_to_pdf(html, progress)
 
 
 def issue(
