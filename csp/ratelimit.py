@@ -80,16 +80,22 @@ def too_many_requests(request: HttpRequest, wait: int, what: str) -> HttpRespons
     return response
 
 
-def rate_limited(scope: str, what: str) -> Callable[[View], View]:
-    """Limit a view to ``RATE_LIMITS[scope]`` requests per visitor; ``what`` names it on the
-    429 page ("agency progress reports")."""
+def rate_limited(
+    scope: str, what: str, methods: tuple[str, ...] | None = None
+) -> Callable[[View], View]:
+    """Limit a view to ``RATE_LIMITS[scope]`` requests per visitor.
+
+    ``what`` says it on the 429 page, after "You have" ("asked for agency progress reports").
+    ``methods``: count only these (a sign-in page's POST, not its form).
+    """
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            wait = retry_after(request, scope)
-            if wait is not None:
-                return too_many_requests(request, wait, what)
+            if methods is None or request.method in methods:
+                wait = retry_after(request, scope)
+                if wait is not None:
+                    return too_many_requests(request, wait, what)
             return view(request, *args, **kwargs)
 
         return limited  # type: ignore[return-value]

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the visitor is known: a signed-out visitor's request gets a fixed budget of work.
+    "csp.budget.AnonymousBudgetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.SignInRequiredMiddleware",
@@ -135,7 +137,23 @@ CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
 RATE_LIMITS = {
     # An agency's progress report is a PDF laid out for it: seconds of a worker's time.
     "agency-report": env_rate("AGENCY_REPORT_RATE_LIMIT", (10, 300)),
+    # Exports read every row the list selects.
+    "export": env_rate("EXPORT_RATE_LIMIT", (30, 300)),
+    # Checking a password is deliberately slow (PBKDF2); django-axes stops guessing one
+    # username, this stops one address making the server check thousands of them.
+    "sign-in": env_rate("SIGN_IN_RATE_LIMIT", (30, 60)),
+    # Each asks the mail server to send a message.
+    "password-reset": env_rate("PASSWORD_RESET_RATE_LIMIT", (5, 300)),
 }
+
+# What one request of a signed-out visitor may cost (csp/budget.py): seconds of the request
+# thread's CPU and of PostgreSQL's time on its statements; 0 for no limit.
+ANONYMOUS_REQUEST_SECONDS = env_int("ANONYMOUS_REQUEST_SECONDS", 5)
+# Agency reports for a signed-out visitor are made while they wait up to this many actions
+# (about 2 s of work), in the background beyond.
+ANONYMOUS_INLINE_MAX_ACTIONS = env_int("ANONYMOUS_INLINE_MAX_ACTIONS", 50)
+# Actions a signed-out visitor may export at once (the action list's and a plan's exports).
+ANONYMOUS_EXPORT_MAX_ACTIONS = env_int("ANONYMOUS_EXPORT_MAX_ACTIONS", 5000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -60,10 +60,9 @@ def request_agency_render(organisation: Organisation, user: AnyUser) -> AgencyRe
     way for someone who sees the same (two requests at once included: the database lets one
     render per audience be under way)."""
     key = audience_key(audience(user))
-    renders = AgencyReportRender.objects.filter(organisation=organisation, audience=key)
     for _ in range(3):
-        under_way = renders.filter(state__in=UNFINISHED).defer("pdf").first()
-        if under_way is not None and not under_way.give_up_if_stale():
+        under_way = agency_render_under_way(organisation, key)
+        if under_way is not None:
             return under_way
         try:
             with transaction.atomic():
@@ -79,6 +78,21 @@ def request_agency_render(organisation: Organisation, user: AnyUser) -> AgencyRe
         raise RuntimeError("Could neither start nor join an agency report render")
     AgencyReportRender.objects.filter(finished_at__lt=timezone.now() - AGENCY_RENDERS_KEPT).delete()
     return _enqueue(render, render_agency_report)
+
+
+def agency_render_under_way(organisation: Organisation, key: str) -> AgencyReportRender | None:
+    """The render of ``organisation``'s report for audience ``key`` under way, if one is (a
+    render whose worker died is given up, and not joined)."""
+    under_way = (
+        AgencyReportRender.objects.filter(
+            organisation=organisation, audience=key, state__in=UNFINISHED
+        )
+        .defer("pdf")
+        .first()
+    )
+    if under_way is None or under_way.give_up_if_stale():
+        return None
+    return under_way
 
 
 J = TypeVar("J", bound=BackgroundJob)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import default_task_backend
 
-from csp import ratelimit
+from csp import ratelimit, tasks
 from csp.access import audience
 from csp.models import AgencyReportRender, JobState, PartnershipRole, Role
 from csp.models.reports import audience_key
@@ -172,20 +172,20 @@ def test_two_renders_for_one_audience_cannot_be_under_way_at_once(cast):
 
 def test_a_request_arriving_as_another_starts_one_joins_it(alice, cast, long_reports, monkeypatch):
     """The race: both saw nothing under way; the database lets the first in, the second joins."""
-    key = audience_key(audience(cast.alice))
-    real_create = AgencyReportRender.objects.create
+    look = tasks.agency_render_under_way
     other = []
 
-    def create_after_another(**fields):  # type: ignore[no-untyped-def]
-        if not other:  # another request started one just after this one looked
-            other.append(real_create(organisation=cast.police, audience=key))
-        return real_create(**fields)
+    def nothing_yet_then_another_starts(organisation, key):  # type: ignore[no-untyped-def]
+        if not other:  # this request saw nothing; another started one just after
+            other.append(AgencyReportRender.objects.create(organisation=cast.police, audience=key))
+            return None
+        return look(organisation, key)
 
-    monkeypatch.setattr(AgencyReportRender.objects, "create", create_after_another)
+    monkeypatch.setattr(tasks, "agency_render_under_way", nothing_yet_then_another_starts)
     response = ask(alice, cast.police)
 
     assert response["Location"] == other[0].get_absolute_url()
-    assert AgencyReportRender.objects.count() == 1
+    assert AgencyReportRender.objects.count() == 1 and len(long_reports.results) == 0
 
 
 def test_a_finished_render_is_not_joined_and_old_ones_are_cleared(alice, cast, long_reports):
@@ -272,7 +272,7 @@ def test_a_visitor_asking_too_often_gets_429_saying_when_to_try_again(
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
     assert "<title>Too many requests" in html and 'class="govuk-heading-l"' in html
-    assert "You have asked for agency progress reports too often" in html
+    assert "You have asked for agency progress reports too often in a short time." in html
     assert "Try again in 5 minutes." in html
     assert ask(alice, cast.council).status_code == 429  # per visitor, not per organisation
 

@@ -242,7 +242,9 @@ def shared_world(django_db_setup, django_db_blocker):
 def world(shared_world, db, monkeypatch) -> World:
     # Who may see a PDF is decided before it is made: no rendering here.
     monkeypatch.setattr(issuing, "report_pdf", lambda self, **kwargs: FAKE_PDF)
-    monkeypatch.setattr("csp.views.agency_report.render_agency_pdf", lambda report: FAKE_PDF)
+    monkeypatch.setattr(
+        "csp.views.agency_report.render_agency_pdf", lambda report, progress=None: FAKE_PDF
+    )
     return shared_world
 
 

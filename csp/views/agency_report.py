@@ -1,8 +1,9 @@
 """One organisation's progress report as a PDF for its partners: ``agencies/<slug>/report.pdf``.
 
 A report of up to ``REPORT_INLINE_MAX_ACTIONS`` actions is laid out while the browser waits; a
-longer one by the background worker, with a progress page that offers the file when it is
-ready, as long scrutiny reports are. Asking for it is rate-limited per visitor
+longer one (for a signed-out visitor, of more than ``ANONYMOUS_INLINE_MAX_ACTIONS``) by the
+background worker, with a progress page that offers the file when it is ready, as long scrutiny
+reports are. Asking for it is rate-limited per visitor
 (``RATE_LIMITS["agency-report"]``): each ask costs a render, or a place in one.
 """
 
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from csp.access import audience
+from csp.budget import progress_charging
 from csp.models import AgencyReportRender, JobState, Organisation
 from csp.models.reports import audience_key
 from csp.ratelimit import rate_limited
@@ -40,7 +42,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD"])
-@rate_limited("agency-report", "agency progress reports")
+@rate_limited("agency-report", "asked for agency progress reports")
 def agency_report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """The PDF of the actions the organisation leads, as this visitor may see them.
 
@@ -49,9 +51,13 @@ def agency_report_pdf(request: HttpRequest, slug: str) -> HttpResponse:
     """
     organisation = _organisation(request, slug)
     leads = agency_actions(organisation, request.user).count()
-    if leads > settings.REPORT_INLINE_MAX_ACTIONS:
+    inline = settings.REPORT_INLINE_MAX_ACTIONS
+    if not request.user.is_authenticated:  # within the signed-out visitor's budget
+        inline = min(inline, settings.ANONYMOUS_INLINE_MAX_ACTIONS)
+    if leads > inline:
         return redirect(request_agency_render(organisation, request.user))
-    data = render_agency_pdf(build_agency_report(organisation, request.user))
+    report = build_agency_report(organisation, request.user)
+    data = render_agency_pdf(report, progress_charging(request))
     return _pdf_response(data, f"{organisation.slug}-progress-report.pdf")
 
 
