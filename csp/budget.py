@@ -20,7 +20,9 @@ raises ``BudgetExceeded`` once the budget is spent, for work that runs long with
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +51,7 @@ class RequestBudget:
         self._cpu_start = time.thread_time()
         self._database = 0.0  # seconds PostgreSQL spent on this request's statements
         self._timeout_set: set[int] = set()  # PostgreSQL connections given the timeout
+        self._handled: dict[int, Any] = {}  # SQLite connections given the progress handler
 
     @property
     def spent(self) -> float:
@@ -94,20 +97,26 @@ class RequestBudget:
             finally:
                 self._database += time.perf_counter() - start
         if wrapper.vendor == "sqlite":
-            deadline = self._cpu_start + self.seconds - self._database
-            raw.set_progress_handler(lambda: time.thread_time() > deadline, SQLITE_CHECK_EVERY)
+            if id(raw) not in self._handled:
+                # Until ``release``: SQLite steps a statement while its rows are fetched too.
+                deadline = self._cpu_start + self.seconds
+                raw.set_progress_handler(lambda: time.thread_time() > deadline, SQLITE_CHECK_EVERY)
+                self._handled[id(raw)] = raw
             try:
                 return execute(sql, params, many, context)
             except OperationalError as error:
                 if "interrupted" in str(error):
                     raise BudgetExceeded("a statement ran past the budget") from error
                 raise
-            finally:
-                raw.set_progress_handler(None, 0)
         return execute(sql, params, many, context)
 
     def release(self) -> None:
-        """Give the PostgreSQL connections back their own timeout (they outlive the request)."""
+        """Give the connections back as they were (they outlive the request): PostgreSQL's its
+        own timeout, SQLite's no progress handler."""
+        for raw in self._handled.values():
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed: nothing to undo
+                raw.set_progress_handler(None, 0)
+        self._handled.clear()
         if connection.vendor != "postgresql" or not self._timeout_set:
             return
         raw = connection.connection
