@@ -19,6 +19,8 @@ from django.urls import reverse
 from csp.budget import BudgetExceeded, RequestBudget
 from csp.filters import FILTER_MAX_VALUES, SEARCH_MAX_LENGTH
 from csp.models import AgencyReportRender
+from csp.reports import agency
+from csp.views import agency_report
 from tests.test_issued_reports import FAKE_PDF
 
 # Counts to a hundred million: tens of seconds on either database, unless stopped.
@@ -116,10 +118,25 @@ def test_a_streamed_export_is_made_within_the_budget_and_stops_when_it_runs_out(
     assert b"Evening patrols" not in cut and len(cut) < len(whole)  # ended, without a 500
 
 
-def test_the_budget_stops_an_agency_report_being_laid_out(client, public, settings):
-    settings.ANONYMOUS_REQUEST_SECONDS = 0.3  # enough to gather, not to lay out
+def test_the_budget_stops_an_agency_report_being_laid_out(client, public, monkeypatch):
+    """WeasyPrint asks no more of the database, so its pages charge the budget themselves."""
+    spent, laid_out = [], []
+    monkeypatch.setattr(RequestBudget, "remaining", lambda self: -1.0 if spent else 1.0)
+    gather, lay_out = agency_report.build_agency_report, agency.html_to_pdf
+
+    def gather_then_spend(*args):  # type: ignore[no-untyped-def]
+        report = gather(*args)
+        spent.append(True)  # the budget runs out as the report starts to be laid out
+        return report
+
+    def laying_out(*args):  # type: ignore[no-untyped-def]
+        laid_out.append(True)
+        return lay_out(*args)
+
+    monkeypatch.setattr(agency_report, "build_agency_report", gather_then_spend)
+    monkeypatch.setattr(agency, "html_to_pdf", laying_out)
     response = client.get(reverse("agency-report", args=[public.police.slug]))
-    assert response.status_code == 503
+    assert laid_out and response.status_code == 503
 
 
 # -- caps in front of it ----------------------------------------------------------------------
