@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_tables2 import RequestConfig
 
@@ -102,7 +102,7 @@ def _ordered_for_export(request: HttpRequest, listing: ActionListing):  # type: 
 
 
 @rate_limited("export", "asked for exports")
-def action_export_csv(request: HttpRequest) -> HttpResponse:
+def action_export_csv(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
     refused = export_too_large(request, listing.queryset.count())
     if refused:
@@ -112,7 +112,7 @@ def action_export_csv(request: HttpRequest) -> HttpResponse:
 
 
 @rate_limited("export", "asked for exports")
-def action_export_xlsx(request: HttpRequest) -> HttpResponse:
+def action_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
     refused = export_too_large(request, listing.queryset.count())
     if refused:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from typing import IO
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 
 from csp.exports import csv_response
 from csp.importers.export import XLSX_CONTENT_TYPE, table_rows, write_template, write_xlsx
@@ -36,7 +36,7 @@ def _too_large(request: HttpRequest, plan: Plan) -> HttpResponse | None:
 
 
 @rate_limited("export", "asked for exports")
-def plan_export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
+def plan_export_xlsx(request: HttpRequest, slug: str) -> HttpResponseBase:
     plan = _plan(request, slug)
     refused = _too_large(request, plan)
     if refused:
@@ -47,7 +47,7 @@ def plan_export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @rate_limited("export", "asked for exports")
-def plan_export_csv(request: HttpRequest, slug: str) -> HttpResponse | StreamingHttpResponse:
+def plan_export_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     plan = _plan(request, slug)
     refused = _too_large(request, plan)
     if refused:
