@@ -12,7 +12,16 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from csp.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+from csp.env import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,9 +50,11 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "simple_history",
+    # Before django_tasks_db: its ``db_worker`` command is ours (csp/management/commands), which
+    # adds the watchdog that gives up the jobs of a worker that died.
+    "csp",
     "django_tasks",
     "django_tasks_db",
-    "csp",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the visitor is known: a signed-out visitor's request gets a fixed budget of work.
+    "csp.budget.AnonymousBudgetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.SignInRequiredMiddleware",
@@ -132,6 +145,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+
+# The rate limits' counters (csp/ratelimit.py) are kept here: set CACHE_URL to a Redis server
+# when there are several app servers (or gunicorn workers), so they count together.
+CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
+
+# Requests one visitor (an account, else a client address) may make in a window of seconds.
+RATE_LIMITS = {
+    # An agency's progress report is a PDF laid out for it: seconds of a worker's time.
+    "agency-report": env_rate("AGENCY_REPORT_RATE_LIMIT", (10, 300)),
+    # Exports read every row the list selects.
+    "export": env_rate("EXPORT_RATE_LIMIT", (30, 300)),
+    # Checking a password is deliberately slow (PBKDF2); django-axes stops guessing one
+    # username, this stops one address making the server check thousands of them.
+    "sign-in": env_rate("SIGN_IN_RATE_LIMIT", (30, 60)),
+    # Each asks the mail server to send a message.
+    "password-reset": env_rate("PASSWORD_RESET_RATE_LIMIT", (5, 300)),
+}
+
+# What one request of a signed-out visitor may cost (csp/budget.py): seconds of the request
+# thread's CPU and of PostgreSQL's time on its statements; 0 for no limit.
+ANONYMOUS_REQUEST_SECONDS = env_int("ANONYMOUS_REQUEST_SECONDS", 5)
+# Agency reports for a signed-out visitor are made while they wait up to this many actions
+# (about 2 s of work), in the background beyond.
+ANONYMOUS_INLINE_MAX_ACTIONS = env_int("ANONYMOUS_INLINE_MAX_ACTIONS", 50)
+# Actions a signed-out visitor may export at once (the action list's and a plan's exports).
+ANONYMOUS_EXPORT_MAX_ACTIONS = env_int("ANONYMOUS_EXPORT_MAX_ACTIONS", 5000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -226,8 +265,18 @@ if TASKS_BACKEND.startswith("django_tasks_rq."):
 # Reports of up to this many actions are made while the browser waits (a few seconds); longer
 # ones in the background, with a progress page, as they take a minute or more.
 REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
-# A background render running longer than this is taken to have died with its worker.
+# A background render running longer than this is stuck, even if its worker still beats.
 REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
+# Background jobs (csp/jobs.py): a worker says it is still at a job this often, and a job with
+# no word from its worker for JOB_STALE_SECONDS has lost it and is given up.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60)
+if JOB_HEARTBEAT_SECONDS < 1 or JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS: must be at least three times JOB_HEARTBEAT_SECONDS (at least 1), so "
+        f"a live worker is never taken for dead; got {JOB_STALE_SECONDS} and "
+        f"{JOB_HEARTBEAT_SECONDS}"
+    )
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.cast import build_cast
 
@@ -27,3 +28,11 @@ def public(cast):
     cast.castle.is_public = True
     cast.castle.save()
     return cast
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with empty rate-limit counters (the cache outlives a test)."""
+    cache.clear()
+    yield
+    cache.clear()

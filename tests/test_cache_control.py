@@ -25,8 +25,8 @@ def directives(response) -> set[str]:
 @pytest.fixture
 def fast_pdfs(monkeypatch):
     """Reports render to stand-in bytes: this is about the headers, not the PDF."""
-    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: FAKE_PDF)
-    monkeypatch.setattr(agency, "html_to_pdf", lambda html: FAKE_PDF)
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html, *args, **kwargs: FAKE_PDF)
+    monkeypatch.setattr(agency, "html_to_pdf", lambda html, *args, **kwargs: FAKE_PDF)
 
 
 def member_downloads(cast):

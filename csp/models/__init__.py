@@ -1,6 +1,7 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
 from csp.models.imports import ImportSettings
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
     Funding,
@@ -29,6 +30,7 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    AgencyReportRender,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -60,12 +62,15 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "AgencyReportRender",
     "Amendment",
+    "BackgroundJob",
     "District",
     "Funding",
     "Impact",
     "ImportSettings",
     "IssuedReportChanged",
+    "JobState",
     "Likelihood",
     "Measure",
     "MeasureFigure",

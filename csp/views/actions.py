@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Window
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_tables2 import RequestConfig
 
@@ -15,8 +15,9 @@ from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing
 from csp.history import action_history
 from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
+from csp.ratelimit import rate_limited
 from csp.tables import ActionTable
-from csp.views.common import visible_or_404
+from csp.views.common import export_too_large, visible_or_404
 
 PAGE_SIZES = (25, 50, 100, 200)
 # Far past the end of any list, so it shows the last page; a larger number would make an OFFSET
@@ -65,8 +66,8 @@ def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_p
     ids, total = page_ids(number)
     paginator = Paginator(ordered, per_page)
     if total is None:
-        number = min(number, paginator.num_pages)  # counts, then reads the last real page
-        ids, total = page_ids(number) if number > 1 else ([], 0)
+        asked, number = number, min(number, paginator.num_pages)  # counts: the last real page
+        ids, total = page_ids(number) if number != asked else ([], 0)  # else: none at all
     paginator.count = total or 0  # what the window counted: no second COUNT query
     table.paginator = paginator
     table.page = paginator.page(number)
@@ -100,14 +101,22 @@ def _ordered_for_export(request: HttpRequest, listing: ActionListing):  # type: 
     return listing.for_export(table.ordered_queryset())
 
 
-def action_export_csv(request: HttpRequest) -> HttpResponse:
+@rate_limited("export", "asked for exports")
+def action_export_csv(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
+    refused = export_too_large(request, listing.queryset.count())
+    if refused:
+        return refused
     rows = action_rows(_ordered_for_export(request, listing), listing.period, request.user)
     return csv_response(rows, "actions.csv")
 
 
-def action_export_xlsx(request: HttpRequest) -> HttpResponse:
+@rate_limited("export", "asked for exports")
+def action_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
+    refused = export_too_large(request, listing.queryset.count())
+    if refused:
+        return refused
     rows = action_rows(_ordered_for_export(request, listing), listing.period, request.user)
     return xlsx_response(rows, "actions.xlsx")
 

@@ -32,7 +32,8 @@ from csp.models import (
     ReportSection,
     ScrutinyReport,
 )
-from csp.models.reports import DEFAULT_COMMITTEE, UNFINISHED
+from csp.models.jobs import UNFINISHED
+from csp.models.reports import DEFAULT_COMMITTEE
 from csp.reports import issuing
 from csp.reports.context import paragraphs, report_texts
 from csp.tasks import request_render
@@ -385,7 +386,7 @@ def report_render(request: HttpRequest, pk: int, render_pk: int) -> HttpResponse
     without JavaScript and is not script, so the Content Security Policy allows it).
     """
     render_ = _report_render(request, pk, render_pk)
-    render_.fail_if_abandoned()
+    render_.give_up_if_stale()
     report = render_.report
     response = render(
         request,
