@@ -265,6 +265,9 @@ if TASKS_BACKEND.startswith("django_tasks_rq."):
 # Reports of up to this many actions are made while the browser waits (a few seconds); longer
 # ones in the background, with a progress page, as they take a minute or more.
 REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
+# A spreadsheet of more rows than this is written by the background worker (a 2,000-row sheet
+# takes one to two seconds while the browser waits; 13,000 rows take far longer).
+IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 3000)
 # A background render running longer than this is stuck, even if its worker still beats.
 REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
 # Background jobs (csp/jobs.py): a worker says it is still at a job this often, and a job with

@@ -17,7 +17,15 @@ from django_tasks import task
 from django_tasks.base import Task
 
 from csp.access import AnyUser, audience
-from csp.models import AgencyReportRender, Organisation, ReportRender, ScrutinyReport
+from csp.importers.uploads import run_job
+from csp.models import (
+    AgencyReportRender,
+    ImportJob,
+    Organisation,
+    Partnership,
+    ReportRender,
+    ScrutinyReport,
+)
 from csp.models.jobs import UNFINISHED, BackgroundJob
 from csp.models.reports import audience_key
 from csp.reports.agency import run_agency_render
@@ -93,6 +101,37 @@ def agency_render_under_way(organisation: Organisation, key: str) -> AgencyRepor
     if under_way is None or under_way.give_up_if_stale():
         return None
     return under_way
+
+
+@task()
+def import_spreadsheet(job_id: int) -> None:
+    """Write a long spreadsheet's import (``ImportJob``), or say why not."""
+    run_job(ImportJob.objects.select_related("partnership", "requested_by").get(pk=job_id))
+
+
+def request_import(
+    partnership: Partnership, token: str, options: dict[str, Any], user: Any
+) -> ImportJob:
+    """Queue the import of upload ``token`` as ``options`` say, or join the one under way (the
+    Import button pressed twice: the database lets one job per upload be under way)."""
+    for _ in range(3):
+        under_way = ImportJob.objects.filter(
+            partnership=partnership, token=token, state__in=UNFINISHED
+        ).first()
+        if under_way is not None and not under_way.give_up_if_stale():
+            return under_way
+        try:
+            with transaction.atomic():
+                job = ImportJob.objects.create(
+                    partnership=partnership,
+                    token=token,
+                    options=options,
+                    requested_by=user if user.is_authenticated else None,
+                )
+        except IntegrityError:
+            continue
+        return _enqueue(job, import_spreadsheet)
+    raise RuntimeError("Could neither start nor join an import job")
 
 
 J = TypeVar("J", bound=BackgroundJob)

@@ -48,6 +48,11 @@ urlpatterns = [
     path(
         "partnerships/<slug:slug>/import/<str:token>/", imports.preview, name="plan-import-preview"
     ),
+    path(
+        "partnerships/<slug:slug>/import/<str:token>/job/",
+        imports.import_job,
+        name="plan-import-job",
+    ),
     path("actions/", actions.action_list, name="action-list"),
     path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
     path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),

@@ -43,6 +43,7 @@ from csp.models import (
     ActionLead,
     AgencyReportRender,
     Amendment,
+    ImportJob,
     JobState,
     Membership,
     Organisation,
@@ -339,6 +340,22 @@ def seed_import(which: str) -> Callable[[Client, World], None]:
     return prepare
 
 
+def seed_import_job(which: str) -> Callable[[Client, World], None]:
+    """An upload being imported by the background worker, as pressing Import leaves it."""
+    seed = seed_import(which)
+
+    def prepare(client: Client, w: World) -> None:
+        seed(client, w)
+        partnership = w.cast.castle if which == "castle" else w.cast.elsewhere
+        session = client.session
+        entry = session[SESSION_KEY]["token"]
+        job = ImportJob.objects.create(partnership=partnership, token="token", options=entry)
+        entry["job"] = job.pk
+        session.save()
+
+    return prepare
+
+
 def upload_data(w: World) -> dict[str, Any]:
     return {
         "plan": "",
@@ -477,6 +494,13 @@ CASES = [
         data=lambda w: {"action": "import"},
         prepare=seed_import("castle"),
         writes=COORDINATORS,
+    ),
+    c(
+        "plan-import-job",
+        "plan-import-job",
+        lambda w: [w.cast.castle.slug, "token"],
+        COORDINATOR,
+        prepare=seed_import_job("castle"),
     ),
     c("period-updates", "period-updates", lambda w: [w.cast.q2.pk], WRITERS),
     c(
@@ -638,6 +662,13 @@ CASES = [
         lambda w: [w.cast.elsewhere.slug, "token"],
         E_VIEWER_REFUSED,
         prepare=seed_import("elsewhere"),
+    ),
+    c(
+        "plan-import-job-elsewhere",
+        "plan-import-job",
+        lambda w: [w.cast.elsewhere.slug, "token"],
+        E_VIEWER_REFUSED,
+        prepare=seed_import_job("elsewhere"),
     ),
     c(
         "plan-import-preview-elsewhere",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -71,6 +71,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.jobs import JobGivenUp
 from csp.models.updates import PeriodLocked
 from csp.quarters import FinancialQuarter, financial_year_label, financial_year_of
 
@@ -1073,11 +1074,21 @@ class PlanImport:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def commit(self, *, confirm_new_organisations: bool = False, fingerprint: Any = None) -> Plan:
+    def commit(
+        self,
+        *,
+        confirm_new_organisations: bool = False,
+        fingerprint: Any = None,
+        progress: Callable[[str], None] | None = None,
+        finish: Callable[[Plan], bool] | None = None,
+    ) -> Plan:
         """Write everything in one transaction; refuse while there are errors.
 
         ``fingerprint`` is ``self.fingerprint`` as the preview showed it: if an update the
         import would replace has moved on since, nothing is written (``ImportConflict``).
+        ``progress(text)`` hears each stage; ``finish(plan)``, called last inside the
+        transaction, may refuse the import by returning False (a background job given up
+        meanwhile): then nothing is written (``JobGivenUp``).
         """
         if not self.ok:
             raise ValueError("The spreadsheet has problems to fix first; nothing was written.")
@@ -1092,9 +1103,13 @@ class PlanImport:
                 "The plan changed after you checked the import (an update was saved meanwhile): "
                 "check the import again. Nothing was written."
             )
+        self._progress = progress or (lambda text: None)
         try:
             with transaction.atomic():
-                return self._write()
+                plan = self._write()
+                if finish is not None and not finish(plan):
+                    raise JobGivenUp
+                return plan
         except PeriodLocked as locked:
             raise ValueError(
                 f"Nothing was imported: {locked.messages[0]} Take that quarter's rows out of the "
@@ -1136,10 +1151,15 @@ class PlanImport:
                     "An update the import would replace was saved by someone else while it ran: "
                     "check the import again. Nothing was written."
                 )
+        self._progress("Writing the organisations and officers")
         organisations = self._write_organisations(history)
         officers = self._write_officers(organisations)
+        self._progress("Writing the priorities and objectives")
         objectives = self._write_levels(plan, history)
+        self._progress(f"Writing {len(self.actions):,} actions")
         actions = self._write_actions(objectives, organisations, officers, history)
+        updates = sum(len(a.updates) for a in self.actions)
+        self._progress(f"Writing {updates:,} updates")
         self._write_updates(plan, actions, history)
         return plan
 

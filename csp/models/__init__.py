@@ -1,6 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
-from csp.models.imports import ImportSettings
+from csp.models.imports import ImportJob, ImportSettings
 from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
@@ -68,6 +68,7 @@ __all__ = [
     "District",
     "Funding",
     "Impact",
+    "ImportJob",
     "ImportSettings",
     "IssuedReportChanged",
     "JobState",
