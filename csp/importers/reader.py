@@ -45,6 +45,8 @@ class Limits:
     max_rows: int = MAX_ROWS  # the last row holding anything
     max_columns: int = 200  # the last column holding anything
     max_cells: int = 1_000_000  # cell elements parsed, empty ones included
+    max_strings: int = 250_000  # different texts in the workbook (a 20,000-row plan: tens of
+    # thousands)
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
     max_text_chars: int = 30_000_000  # all the text of the workbook's strings together
     max_xml_bytes: int = 150 * 1024 * 1024  # uncompressed XML read from the zip, all parts
@@ -134,6 +136,7 @@ NOT_XLSX = (
     "password-protected one, open it in Excel and save it as .xlsx."
 )
 EXCEL_COLUMNS = 16_384  # XFD: no program that writes real spreadsheets goes further
+EXCEL_STYLES = 65_490  # Excel's own limit on a workbook's cell formats
 _REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 
 
@@ -332,6 +335,8 @@ class _XlsxReader:
             elif _local(element.getparent().tag) == "cellXfs":
                 given = element.get("numFmtId", "0")
                 styles.append(int(given) if given.isdigit() else 0)
+                if len(styles) > EXCEL_STYLES:
+                    raise SpreadsheetError(DAMAGED)
             element.clear()
         dates, percents = set(), set()
         for index, format_id in enumerate(styles):
@@ -344,13 +349,22 @@ class _XlsxReader:
 
     def _shared_strings(self) -> list[str]:
         strings: list[str] = []
+        limit = self.limits.max_strings
         for _, element in self._elements("xl/sharedStrings.xml", tags=("si",)):
-            text = _string(element)
+            first = element[0] if len(element) == 1 else None
+            text = (first.text or "") if first is not None and first.tag in _T else _string(element)
             self._spend_text(len(text))
             strings.append(text)
+            if len(strings) > limit:
+                raise SpreadsheetError(
+                    f"This workbook holds more than {limit:,} different pieces of text, far "
+                    "more than a plan holds, so we stopped reading it. Copy the plan's table "
+                    "alone into a new workbook and upload that."
+                )
             element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            if len(strings) % 512 == 0:  # drop the items read, a batch at a time
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
         return strings
 
     def _sheet_rows(
@@ -495,6 +509,7 @@ NAMESPACES = (
 
 
 _V = {f"{{{ns}}}v" for ns in NAMESPACES}
+_T = {f"{{{ns}}}t" for ns in NAMESPACES}
 _IS = {f"{{{ns}}}is" for ns in NAMESPACES}
 
 
