@@ -8,18 +8,21 @@ from an older version is refused with both texts shown (``csp.cycle.save_update`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 
 from csp import access, cycle
+from csp.importers.plan_import import parse_number
 from csp.models import (
     Organisation,
     PeriodLocked,
@@ -32,14 +35,41 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.templatetags.csp_tags import number
 from csp.views.common import refuse
 
 SAVE_DRAFT = "draft"
 SUBMIT = "submit"
 
 
+class FigureField(forms.CharField):
+    """A figure as people type it: "85", "85%", "85 %", "1,200" (``parse_number``, as imports)."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_number(text)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # "1,200" typed over a stored 1200.00 is no change.
+        try:
+            typed = self.to_python(data)
+        except ValidationError:
+            return True
+        stored = self.to_python(initial) if initial not in (None, "") else None
+        return typed != stored
+
+
 class UpdateForm(forms.Form):
-    """One action's update for one district, with a figure field for each of its measures."""
+    """One action's update for one district, with a figure field for each of its measures.
+
+    Every message names the action and district, so that a page of many updates says which one
+    a problem is in.
+    """
 
     status = forms.ChoiceField(
         label="Status",
@@ -69,16 +99,30 @@ class UpdateForm(forms.Form):
             }
         figures = {f.measure_id: f.value for f in update.figures.all()} if update else {}
         super().__init__(data, prefix=slot.key, initial=initial)
+        where = self.where
+        self.fields["status"].error_messages["invalid_choice"] = (
+            f"Choose a status from the list for {where}"
+        )
+        broken = f"The form for {where} was out of date: check it and save again"
+        for message in ("required", "invalid", "min_value"):
+            self.fields["version"].error_messages[message] = broken
         for measure in slot.action.measures.all():
             label = measure.description or measure.target_text or f"Measure {measure.number}"
-            self.fields[f"m{measure.pk}"] = forms.DecimalField(
+            self.fields[f"m{measure.pk}"] = FigureField(
                 label=label,
                 required=False,
-                max_digits=12,
-                decimal_places=2,
                 help_text=_target_hint(measure),
+                error_messages={
+                    "invalid": f"Enter {label} for {where} as a number, like 85, 85% or 1,200"
+                },
             )
-            self.initial[f"m{measure.pk}"] = figures.get(measure.pk)
+            value = figures.get(measure.pk)
+            self.initial[f"m{measure.pk}"] = number(value) if value is not None else None
+
+    @property
+    def where(self) -> str:
+        """ "1.1.2 (North)": how this form's messages name its update."""
+        return f"{self.slot.action.reference} ({self.slot.district_label})"
 
     @property
     def measure_fields(self) -> list[forms.BoundField]:
@@ -96,11 +140,18 @@ class UpdateForm(forms.Form):
 
     def check_for_submission(self) -> None:
         """A submitted update needs a status and some progress text."""
-        where = f"{self.slot.action.reference} ({self.slot.district_label})"
         if not self.cleaned_data.get("status"):
-            self.add_error("status", f"Choose a status for {where}")
+            self.add_error("status", f"Choose a status for {self.where}")
         if not self.cleaned_data.get("progress", "").strip():
-            self.add_error("progress", f"Enter the progress on {where}")
+            self.add_error("progress", f"Enter the progress on {self.where}")
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(#field, message) for the error summary; a hidden field's errors link to the status."""
+        return [
+            (f"#{self[name if name in self.fields and name != 'version' else 'status'].auto_id}", e)
+            for name, errors in self.errors.items()
+            for e in errors
+        ]
 
     def to_input(self) -> cycle.UpdateInput:
         data = self.cleaned_data
@@ -196,43 +247,34 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.writes_updates_in(request.user, partnership.pk):
         refuse(request, "Only the partnership's officers and coordinators write updates.")
     mine = access.organisation_ids(request.user)
-    expected = cycle.PeriodSlots(period)
-    slots = expected.for_organisations(mine)
-    previous = cycle.previous_updates(period, slots)
-    summaries = _summary_forms(request, period, expected.reporting_organisation(mine))
-    # A form is bound only if the page that was posted drew it: a slot that became editable
-    # since (returned meanwhile) is simply not part of this save.
-    posted = request.POST if request.method == "POST" else {}
-    blocks = [
-        Block(
-            slot,
-            UpdateForm(request.POST if f"{slot.key}-version" in posted else None, slot=slot),
-            previous.get(slot.key),
-        )
-        for slot in slots
-    ]
-    editable = [b for b in blocks if b.slot.is_editable]
+    return _updates_page(request, period, mine, cast(User, request.user))
 
+
+def _updates_page(
+    request: HttpRequest, period: ReportingPeriod, mine: set[int], writer: User
+) -> HttpResponse:
+    """The period page for ``writer`` writing for organisations ``mine``: draw it, or save it."""
+    page = _Page.build(request, period, mine)
     if request.method == "POST":
         intent = request.POST.get("intent")
         if intent not in (SAVE_DRAFT, SUBMIT):
             return HttpResponse("Choose Save as draft or Submit.", status=400)
-        drawn = [b for b in editable if b.form.is_bound]
-        if not _no_longer_editable(request, blocks) and _save(
-            request, period, drawn, summaries, submit=intent == SUBMIT
-        ):
-            return redirect(reverse("period-updates", args=[period.pk]))
+        if not _no_longer_editable(request, page.blocks):
+            saved = _save(request, page, writer, mine, submit=intent == SUBMIT)
+            if saved.everything:
+                return redirect(request.path)
+            if saved.keys:
+                # Some were saved: draw those afresh (new versions), keep the others as typed.
+                page = _Page.build(request, period, mine, keep_bound=saved.failed)
+                if intent == SUBMIT:
+                    for block in page.editable:
+                        if block.form.is_bound and block.form.is_valid():
+                            block.form.check_for_submission()
 
-    errors = [
-        (f"#{b.form[name].auto_id}", error)
-        for b in editable
-        if b.form.is_bound
-        for name, field_errors in b.form.errors.items()
-        for error in field_errors
-    ]
+    errors = [link for b in page.editable if b.form.is_bound for link in b.form.error_links()]
     errors += [
         (f"#{form[name].auto_id}", f"{priority.number}. {priority.title}: {error}")
-        for priority, form in summaries
+        for priority, form in page.summaries
         if form.is_bound
         for name, field_errors in form.errors.items()
         if name in form.fields
@@ -244,12 +286,14 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "period": period,
             "plan": period.plan,
-            "partnership": partnership,
-            "blocks": blocks,
-            "editable": editable,
-            "summaries": summaries,
+            "partnership": period.plan.partnership,
+            "blocks": page.blocks,
+            "editable": page.editable,
+            "summaries": page.summaries,
             "errors": errors,
-            "conflicts": [b for b in blocks if b.conflict],
+            "conflicts": [b for b in page.blocks if b.conflict],
+            # Typed work the page holds that is not stored: leaving it should warn.
+            "kept_back": bool(errors) or any(b.conflict or b.gone or b.stale for b in page.blocks),
             "is_open": period.status == PeriodStatus.OPEN,
             "wide_layout": False,
         },
@@ -257,8 +301,52 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@dataclass
+class _Page:
+    """The blocks and 4 Ps forms of one period page, bound to what was posted where drawn."""
+
+    blocks: list[Block]
+    summaries: list[tuple[Priority, SummaryForm]]
+
+    @property
+    def editable(self) -> list[Block]:
+        return [b for b in self.blocks if b.slot.is_editable]
+
+    @classmethod
+    def build(
+        cls,
+        request: HttpRequest,
+        period: ReportingPeriod,
+        mine: set[int],
+        keep_bound: set[str] | None = None,
+    ) -> _Page:
+        """``keep_bound``: bind only the forms with these prefixes (after a partial save)."""
+        expected = cycle.PeriodSlots(period)
+        slots = expected.for_organisations(mine)
+        previous = cycle.previous_updates(period, slots)
+        # A form is bound only if the page that was posted drew it: a slot that became editable
+        # since (returned meanwhile) is simply not part of this save.
+        posted = request.POST if request.method == "POST" else QueryDict()
+
+        def data_for(prefix: str) -> QueryDict | None:
+            if f"{prefix}-version" not in posted:
+                return None
+            if keep_bound is not None and prefix not in keep_bound:
+                return None
+            return posted
+
+        blocks = [
+            Block(slot, UpdateForm(data_for(slot.key), slot=slot), previous.get(slot.key))
+            for slot in slots
+        ]
+        summaries = _summary_forms(period, expected.reporting_organisation(mine), data_for)
+        return cls(blocks, summaries)
+
+
 def _summary_forms(
-    request: HttpRequest, period: ReportingPeriod, organisation: int | None
+    period: ReportingPeriod,
+    organisation: int | None,
+    data_for: Callable[[str], QueryDict | None],
 ) -> list[tuple[Priority, SummaryForm]]:
     """The 4 Ps forms, where the partnership reports that way: one per priority of the plan."""
     if organisation is None or not period.plan.partnership.reports_by_priority_summary:
@@ -267,7 +355,6 @@ def _summary_forms(
         s.priority_id: s
         for s in PrioritySummary.objects.filter(period=period, organisation_id=organisation)
     }
-    data = request.POST if request.method == "POST" else None
     forms_ = []
     for priority in period.plan.priorities.order_by("number"):
         summary = existing.get(priority.pk) or PrioritySummary(
@@ -277,10 +364,11 @@ def _summary_forms(
             UpdateState.DRAFT,
             UpdateState.RETURNED,
         )
+        prefix = f"p{priority.pk}"
         form = SummaryForm(
-            data if editable else None,
+            data_for(prefix) if editable else None,
             instance=summary,
-            prefix=f"p{priority.pk}",
+            prefix=prefix,
             initial={"version": summary.version if summary.pk else 0},
         )
         form.editable = editable  # type: ignore[attr-defined]
@@ -319,40 +407,56 @@ def _no_longer_editable(request: HttpRequest, blocks: list[Block]) -> bool:
     return bool(stale)
 
 
+@dataclass
+class _Saved:
+    """What a save did: the prefixes of the forms it saved, and of those it kept back."""
+
+    keys: set[str]
+    failed: set[str]
+
+    @property
+    def everything(self) -> bool:
+        return bool(self.keys) and not self.failed
+
+
 def _save(
     request: HttpRequest,
-    period: ReportingPeriod,
-    blocks: list[Block],
-    summaries: list[tuple[Priority, SummaryForm]],
+    page: _Page,
+    writer: User,
+    mine: set[int],
     *,
     submit: bool,
-) -> bool:
-    """Save every changed update (and 4 Ps summary) on the page, or none of them.
+) -> _Saved:
+    """Save every valid, changed update (and 4 Ps summary) on the page; keep back the others.
 
-    Returns whether it saved; if not, the blocks carry the errors and conflicts to show.
+    A form with a problem (a figure that is not a number, an update submitted without a status)
+    is left as typed, with its errors, and the rest are saved. If someone else changed one of
+    them meanwhile, none is saved, so the editor can compare texts before anything is written.
     """
-    valid = all([b.form.is_valid() for b in blocks])
-    summary_forms = [form for _, form in summaries if form.is_bound]
-    valid = all([form.is_valid() for form in summary_forms]) and valid
-    if not valid:
-        return False
+    blocks = [b for b in page.editable if b.form.is_bound]
+    summary_forms = [form for _, form in page.summaries if form.is_bound]
+    failed = {b.slot.key for b in blocks if not b.form.is_valid()}
+    failed |= {form.prefix for form in summary_forms if not form.is_valid()}
+    valid = [b for b in blocks if b.slot.key not in failed]
     if submit:
-        to_save = [b for b in blocks if b.form.has_content]
+        to_save = [b for b in valid if b.form.has_content]
         for block in to_save:
             block.form.check_for_submission()
-        if any(b.form.errors for b in to_save):
-            return False
+        failed |= {b.slot.key for b in to_save if b.form.errors}
+        to_save = [b for b in to_save if b.slot.key not in failed]
     else:
-        to_save = [b for b in blocks if b.form.has_changed()]
+        to_save = [b for b in valid if b.form.has_changed()]
     summaries_to_save = [
-        f for f in summary_forms if (f.has_content() if submit else f.has_changed())
+        f
+        for f in summary_forms
+        if f.prefix not in failed and (f.has_content() if submit else f.has_changed())
     ]
     if not to_save and not summaries_to_save:
-        messages.info(request, "Nothing to save: no update on the page was changed.")
-        return False
+        if not failed:
+            messages.info(request, "Nothing to save: no update on the page was changed.")
+        return _Saved(set(), failed)
 
     conflicts = []
-    mine = access.organisation_ids(request.user)
     try:
         with transaction.atomic():
             for block in to_save:
@@ -360,14 +464,14 @@ def _save(
                     cycle.save_update(
                         block.slot,
                         block.form.to_input(),
-                        user=request.user,
+                        user=writer,
                         submit=submit,
                         organisation_ids=mine,
                     )
                 except cycle.EditConflict as conflict:
                     conflicts.append((block, conflict.current))
             summary_conflicts = [
-                form for form in summaries_to_save if not _save_summary(form, request, submit)
+                form for form in summaries_to_save if not _save_summary(form, writer, submit)
             ]
             if conflicts or summary_conflicts:
                 raise _Rollback
@@ -390,21 +494,30 @@ def _save(
                 else "a summary you were editing."
             ),
         )
-        return False
+        return _Saved(set(), failed | {b.slot.key for b in blocks})
     except PeriodLocked as locked:
         messages.error(request, f"Nothing was saved: {locked.messages[0]}")
-        return False
+        return _Saved(set(), failed | {b.slot.key for b in blocks})
 
     count = len(to_save) + len(summaries_to_save)
-    noun = "update" if count == 1 else "updates"
-    if submit:
-        messages.success(request, f"{count} {noun} submitted to the coordinator.")
+    done = f"{_updates(count)} {'submitted to the coordinator' if submit else 'saved as a draft'}"
+    if failed:
+        kept = len(failed)
+        messages.success(
+            request,
+            f"{done}. {_updates(kept)} {'was' if kept == 1 else 'were'} not saved: "
+            "fix the problem shown and save again.",
+        )
     else:
-        messages.success(request, f"{count} {noun} saved as a draft.")
-    return True
+        messages.success(request, f"{done}.")
+    return _Saved({b.slot.key for b in to_save} | {f.prefix for f in summaries_to_save}, failed)
 
 
-def _save_summary(form: SummaryForm, request: HttpRequest, submit: bool) -> bool:
+def _updates(count: int) -> str:
+    return f"{count} update" if count == 1 else f"{count} updates"
+
+
+def _save_summary(form: SummaryForm, writer: User, submit: bool) -> bool:
     """Save one 4 Ps summary if it is still the version the editor loaded."""
     summary: PrioritySummary = form.instance
     expected = form.cleaned_data["version"]
@@ -420,7 +533,7 @@ def _save_summary(form: SummaryForm, request: HttpRequest, submit: bool) -> bool
             return False
         summary.version = expected + 1
     summary = form.save(commit=False)
-    summary.author = cast(User, request.user)  # the page needs sign-in
+    summary.author = writer
     summary.state = UpdateState.SUBMITTED if submit else summary.state
     if not submit and summary.state != UpdateState.RETURNED:
         summary.state = UpdateState.DRAFT
