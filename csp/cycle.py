@@ -121,6 +121,14 @@ class Slot:
         )
 
     @property
+    def can_withdraw(self) -> bool:
+        """May its leads take it back to change it: submitted, not accepted, and still theirs to
+        change once it is a draft again (the period open, or the update in amendment)."""
+        return self.state == UpdateState.SUBMITTED and (
+            self.period.status == PeriodStatus.OPEN or self.in_amendment
+        )
+
+    @property
     def district_label(self) -> str:
         return self.district.name if self.district else "Whole area"
 
@@ -464,6 +472,36 @@ def _current(slot: Slot) -> QuarterlyUpdate | None:
         .select_related("author")
         .first()
     )
+
+
+def withdraw(slot: Slot, version: int) -> QuarterlyUpdate:
+    """Take back a submitted update that has not been accepted yet: it is a draft again.
+
+    ``version`` is the one the officer read; if the coordinator accepted or returned it since,
+    the claim fails and nothing changes.
+    """
+    update = slot.update
+    if update is None or not slot.can_withdraw:
+        state = slot.state_label.lower()
+        if slot.state == UpdateState.SUBMITTED:
+            raise Refused(
+                f"{slot.action.reference} {slot.district_label} cannot be withdrawn now: "
+                f"{slot.period.label} is {slot.period.get_status_display().lower()}. "
+                "Ask the coordinator to return it to you."
+            )
+        raise Refused(
+            f"{slot.action.reference} {slot.district_label} is {state}: "
+            "only a submitted update that has not been accepted can be withdrawn."
+        )
+    refuse_if_locked(update.period, update)
+    with transaction.atomic():
+        # The same lock as saving: a report being issued sees the update before or after.
+        list(ReportingPeriod.objects.select_for_update().filter(pk=slot.period.pk).values("pk"))
+        _claim(update, version)
+        update.state = UpdateState.DRAFT
+        update.submitted_at = None
+        update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
+    return update
 
 
 def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:

@@ -3,6 +3,7 @@ validation, figures, the 4 Ps, locking, and two people editing the same update."
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -620,3 +621,208 @@ def test_the_form_asks_the_browser_to_warn_before_leaving_unsaved_work(olive, ca
     # A page drawn again with work kept back counts as unsaved from the start.
     kept = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
     assert 'data-csp-unsaved="kept"' in kept.content.decode()
+
+
+# Submitting what you mean (issue 12, item 2)
+
+
+def hub_texts(cast):
+    return {
+        field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+        field(cast.hub, cast.north, "progress"): "North text",
+        field(cast.hub, cast.south, "status"): UpdateStatus.AT_RISK,
+        field(cast.hub, cast.south, "progress"): "South text",
+    }
+
+
+def states(cast):
+    return {
+        u.district.name: u.state
+        for u in QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2)
+    }
+
+
+def untick(fields):
+    return {name: value for name, value in fields.items() if not name.endswith("-send")}
+
+
+def test_submit_this_update_sends_that_one_and_keeps_the_others_as_drafts(olive, cast):
+    response = post(olive, cast, intent=f"submit:{key(cast.hub, cast.south)}", **hub_texts(cast))
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.SUBMITTED}
+    assert "1 update submitted to the coordinator and 1 saved as a draft." in text_of(
+        olive.get(page_url(cast))
+    )
+
+
+def test_submit_this_update_submits_a_stored_draft_unchanged(olive, cast):
+    post(olive, cast, **hub_texts(cast))
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+
+
+def test_submit_this_update_needs_it_written(olive, cast):
+    response = post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert response.status_code == 400
+    assert "Choose a status for 1.1.2 (North)" in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_submit_ticked_sends_only_the_ticked_ones(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    changes = {k.replace("__", "-"): v for k, v in hub_texts(cast).items()}
+    olive.post(
+        page_url(cast),
+        fields | changes | {f"{key(cast.hub, cast.north)}-send": "on", "intent": "submit-ticked"},
+    )
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+
+
+def test_submit_ticked_with_nothing_ticked_submits_nothing_and_keeps_the_drafts(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    changes = {k.replace("__", "-"): v for k, v in hub_texts(cast).items()}
+    response = olive.post(page_url(cast), fields | changes | {"intent": "submit-ticked"})
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.DRAFT}
+    text = text_of(olive.get(page_url(cast)))
+    assert "No update was ticked, so nothing was submitted." in text
+    assert "2 updates saved as a draft." in text
+
+
+def test_a_tick_alone_is_no_change_to_save(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    response = olive.post(
+        page_url(cast), fields | {f"{key(cast.hub, cast.north)}-send": "on", "intent": "draft"}
+    )
+    assert "Nothing to save" in text_of(response)
+
+
+def test_a_kept_back_tick_stays_ticked(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    response = olive.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-send": "on",
+            f"{key(cast.hub, cast.north)}-progress": "No status yet",
+            "intent": "submit-ticked",
+        },
+    )
+    assert response.status_code == 400
+    assert submitted_form(response)[f"{key(cast.hub, cast.north)}-send"] == "on"
+
+
+def test_submit_all_still_sends_every_written_update(olive, cast):
+    post(olive, cast, intent="submit", **hub_texts(cast))
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.SUBMITTED}
+
+
+def test_pressing_enter_in_a_field_saves_a_draft_rather_than_submitting(olive, cast):
+    html = olive.get(page_url(cast)).content.decode()
+    form = html[html.index('<form method="post" novalidate data-csp-unsaved') :]
+    first_button = re.search(r"<button[^>]*>", form)[0]
+    assert 'value="draft"' in first_button
+
+
+def test_submitting_one_of_another_organisations_updates_is_refused(client, cast):
+    dave = signed_in(client, cast.dave)
+    response = post(dave, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert "That update can no longer be submitted here." in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_an_officer_withdraws_a_submitted_update_to_change_it(olive, cast):
+    post(olive, cast, intent="submit", **hub_texts(cast))
+    assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.AT_RISK
+    page = olive.get(page_url(cast))
+    assert f'value="withdraw:{key(cast.hub, cast.south)}"' in page.content.decode()
+    response = olive.post(
+        page_url(cast),
+        form_fields(page) | {"intent": f"withdraw:{key(cast.hub, cast.south)}"},
+    )
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+    south = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.south)
+    assert (south.submitted_at, south.version) == (None, 2)
+    # A draft no longer counts: the status is North's alone now.
+    assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.ON_TRACK
+    page = olive.get(page_url(cast))
+    assert "1.1.2 South is withdrawn: it is a draft again." in text_of(page)
+    assert form_fields(page)[f"{key(cast.hub, cast.south)}-progress"] == "South text"
+
+
+def test_withdrawing_saves_what_else_was_typed(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.south)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    olive.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Changed North",
+            "intent": f"withdraw:{key(cast.hub, cast.south)}",
+        },
+    )
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.DRAFT}
+    assert QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2).progress == (
+        "Changed North"
+    )
+
+
+def test_an_accepted_update_cannot_be_withdrawn(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    QuarterlyUpdate.objects.filter(district=cast.north, period=cast.q2).update(
+        state=UpdateState.ACCEPTED
+    )
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.ACCEPTED
+    assert "only a submitted update that has not been accepted can be withdrawn" in text_of(
+        response
+    )
+    assert f"withdraw:{key(cast.hub, cast.north)}" not in olive.get(page_url(cast)).content.decode()
+
+
+def test_withdrawing_what_the_coordinator_read_since_is_refused(olive, cast):
+    """The version lock: accepted and returned again meanwhile, the page's version is stale."""
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    update = QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2)
+    assert QuarterlyUpdate.objects.claim_version(update.pk, update.version)
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.SUBMITTED
+    assert "has changed since you opened the page" in text_of(response)
+
+
+def test_no_withdrawing_once_the_period_is_closed(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+    assert "withdraw:" not in olive.get(page_url(cast)).content.decode()
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.SUBMITTED
+    assert "Ask the coordinator to return it to you." in text_of(response)
+
+
+def test_another_organisation_cannot_withdraw_an_update(client, cast):
+    update = make.update(
+        cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.SUBMITTED
+    )
+    dave = signed_in(client, cast.dave)
+    fields = form_fields(dave.get(page_url(cast)))
+    dave.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-withdraw-version": str(update.version),
+            "intent": f"withdraw:{key(cast.hub, cast.north)}",
+        },
+    )
+    update.refresh_from_db()
+    assert update.state == UpdateState.SUBMITTED

@@ -40,6 +40,8 @@ from csp.views.common import refuse
 
 SAVE_DRAFT = "draft"
 SUBMIT = "submit"
+SUBMIT_TICKED = "submit-ticked"
+WITHDRAW = "withdraw"
 
 
 class FigureField(forms.CharField):
@@ -86,6 +88,8 @@ class UpdateForm(forms.Form):
         label="Risks and dependencies", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    # Ticked to go with "Submit ticked updates".
+    send = forms.BooleanField(label="Tick to submit", required=False)
 
     def __init__(self, data: QueryDict | None = None, *, slot: cycle.Slot) -> None:
         self.slot = slot
@@ -123,6 +127,10 @@ class UpdateForm(forms.Form):
     def where(self) -> str:
         """ "1.1.2 (North)": how this form's messages name its update."""
         return f"{self.slot.action.reference} ({self.slot.district_label})"
+
+    def has_changed(self) -> bool:
+        # A tick says what to do with the update; it is not a change to it.
+        return any(name != "send" for name in self.changed_data)
 
     @property
     def measure_fields(self) -> list[forms.BoundField]:
@@ -197,6 +205,43 @@ class Block:
     stale: bool = False  # no longer editable: submitted by a colleague, or the period closed
 
 
+@dataclass(frozen=True)
+class Intent:
+    """What the button pressed asks for: save drafts, submit some updates, or withdraw one.
+
+    ``draft`` saves what changed; ``submit`` sends every update written; ``submit-ticked`` the
+    ones ticked; ``submit:<slot>`` that one; ``withdraw:<slot>`` takes one back. Whatever else
+    changed on the page is saved as a draft alongside, so nothing typed is lost.
+    """
+
+    submit: str  # "none", "all", "ticked" or "one"
+    key: str = ""
+    withdraw: bool = False
+
+    @classmethod
+    def parse(cls, value: str) -> Intent | None:
+        if value == SAVE_DRAFT:
+            return cls("none")
+        if value == SUBMIT:
+            return cls("all")
+        if value == SUBMIT_TICKED:
+            return cls("ticked")
+        verb, _, key = value.partition(":")
+        if key and verb == SUBMIT:
+            return cls("one", key)
+        if key and verb == WITHDRAW:
+            return cls("none", key, withdraw=True)
+        return None
+
+    def submits(self, block: Block) -> bool:
+        """Is ``block`` (valid, bound) one to submit?"""
+        if self.submit == "all":
+            return block.form.has_content
+        if self.submit == "ticked":
+            return bool(block.form.cleaned_data.get("send"))
+        return self.submit == "one" and block.slot.key == self.key
+
+
 def my_updates(request: HttpRequest) -> HttpResponse:
     """``/updates/``: for each period the user reports in, their updates and how far along."""
     if not request.user.is_authenticated:
@@ -256,20 +301,20 @@ def _updates_page(
     """The period page for ``writer`` writing for organisations ``mine``: draw it, or save it."""
     page = _Page.build(request, period, mine)
     if request.method == "POST":
-        intent = request.POST.get("intent")
-        if intent not in (SAVE_DRAFT, SUBMIT):
+        intent = Intent.parse(request.POST.get("intent", ""))
+        if intent is None:
             return HttpResponse("Choose Save as draft or Submit.", status=400)
         if not _no_longer_editable(request, page.blocks):
-            saved = _save(request, page, writer, mine, submit=intent == SUBMIT)
-            if saved.everything:
-                return redirect(request.path)
-            if saved.keys:
+            withdrew = intent.withdraw and _withdraw(request, page, intent.key)
+            saved = _save(request, page, writer, mine, intent)
+            if saved.keys or withdrew:
+                if not saved.failed:
+                    return redirect(request.path)
                 # Some were saved: draw those afresh (new versions), keep the others as typed.
                 page = _Page.build(request, period, mine, keep_bound=saved.failed)
-                if intent == SUBMIT:
-                    for block in page.editable:
-                        if block.form.is_bound and block.form.is_valid():
-                            block.form.check_for_submission()
+                for block in page.editable:
+                    if block.form.is_bound and block.form.is_valid() and intent.submits(block):
+                        block.form.check_for_submission()
 
     errors = [link for b in page.editable if b.form.is_bound for link in b.form.error_links()]
     errors += [
@@ -419,47 +464,74 @@ class _Saved:
         return bool(self.keys) and not self.failed
 
 
+def _withdraw(request: HttpRequest, page: _Page, key: str) -> bool:
+    """Withdraw the submitted update ``key`` names, at the version the page showed."""
+    block = next((b for b in page.blocks if b.slot.key == key), None)
+    if block is None:
+        messages.error(request, "That update is not one of yours on this page.")
+        return False
+    try:
+        version = int(request.POST.get(f"{key}-withdraw-version", ""))
+        cycle.withdraw(block.slot, version)
+    except ValueError:
+        messages.error(request, "Something went wrong with that form. Please try again.")
+        return False
+    except cycle.Refused as refusal:
+        messages.error(request, str(refusal))
+        return False
+    except PeriodLocked as locked:
+        messages.error(request, locked.messages[0])
+        return False
+    messages.success(
+        request,
+        f"{block.slot.action.reference} {block.slot.district_label} is withdrawn: it is a draft "
+        "again. Change it and submit it when it is ready.",
+    )
+    return True
+
+
 def _save(
-    request: HttpRequest,
-    page: _Page,
-    writer: User,
-    mine: set[int],
-    *,
-    submit: bool,
+    request: HttpRequest, page: _Page, writer: User, mine: set[int], intent: Intent
 ) -> _Saved:
     """Save every valid, changed update (and 4 Ps summary) on the page; keep back the others.
 
     A form with a problem (a figure that is not a number, an update submitted without a status)
-    is left as typed, with its errors, and the rest are saved. If someone else changed one of
-    them meanwhile, none is saved, so the editor can compare texts before anything is written.
+    is left as typed, with its errors, and the rest are saved: those ``intent`` submits are
+    submitted, the others saved as drafts if changed. If someone else changed one of them
+    meanwhile, none is saved, so the editor can compare texts before anything is written.
     """
     blocks = [b for b in page.editable if b.form.is_bound]
     summary_forms = [form for _, form in page.summaries if form.is_bound]
     failed = {b.slot.key for b in blocks if not b.form.is_valid()}
     failed |= {form.prefix for form in summary_forms if not form.is_valid()}
     valid = [b for b in blocks if b.slot.key not in failed]
-    if submit:
-        to_save = [b for b in valid if b.form.has_content]
-        for block in to_save:
-            block.form.check_for_submission()
-        failed |= {b.slot.key for b in to_save if b.form.errors}
-        to_save = [b for b in to_save if b.slot.key not in failed]
-    else:
-        to_save = [b for b in valid if b.form.has_changed()]
+    to_submit = [b for b in valid if intent.submits(b)]
+    for block in to_submit:
+        block.form.check_for_submission()
+    failed |= {b.slot.key for b in to_submit if b.form.errors}
+    to_submit = [b for b in to_submit if b.slot.key not in failed]
+    to_draft = [
+        b for b in valid if b not in to_submit and b.slot.key not in failed and b.form.has_changed()
+    ]
+    submit_summaries = intent.submit == "all"
     summaries_to_save = [
         f
         for f in summary_forms
-        if f.prefix not in failed and (f.has_content() if submit else f.has_changed())
+        if f.prefix not in failed and (f.has_content() if submit_summaries else f.has_changed())
     ]
-    if not to_save and not summaries_to_save:
-        if not failed:
+    if intent.submit == "one" and intent.key not in {b.slot.key for b in blocks}:
+        messages.error(request, "That update can no longer be submitted here.")
+    if intent.submit == "ticked" and not any(b.form.cleaned_data.get("send") for b in valid):
+        messages.warning(request, "No update was ticked, so nothing was submitted.")
+    if not to_submit and not to_draft and not summaries_to_save:
+        if not failed and not intent.withdraw and intent.submit in ("none", "all"):
             messages.info(request, "Nothing to save: no update on the page was changed.")
         return _Saved(set(), failed)
 
     conflicts = []
     try:
         with transaction.atomic():
-            for block in to_save:
+            for block, submit in [(b, True) for b in to_submit] + [(b, False) for b in to_draft]:
                 try:
                     cycle.save_update(
                         block.slot,
@@ -471,7 +543,9 @@ def _save(
                 except cycle.EditConflict as conflict:
                     conflicts.append((block, conflict.current))
             summary_conflicts = [
-                form for form in summaries_to_save if not _save_summary(form, writer, submit)
+                form
+                for form in summaries_to_save
+                if not _save_summary(form, writer, submit_summaries)
             ]
             if conflicts or summary_conflicts:
                 raise _Rollback
@@ -499,8 +573,14 @@ def _save(
         messages.error(request, f"Nothing was saved: {locked.messages[0]}")
         return _Saved(set(), failed | {b.slot.key for b in blocks})
 
-    count = len(to_save) + len(summaries_to_save)
-    done = f"{_updates(count)} {'submitted to the coordinator' if submit else 'saved as a draft'}"
+    submitted = len(to_submit) + (len(summaries_to_save) if submit_summaries else 0)
+    drafted = len(to_draft) + (0 if submit_summaries else len(summaries_to_save))
+    parts = []
+    if submitted:
+        parts.append(f"{_updates(submitted)} submitted to the coordinator")
+    if drafted:
+        parts.append(f"{drafted if submitted else _updates(drafted)} saved as a draft")
+    done = " and ".join(parts)
     if failed:
         kept = len(failed)
         messages.success(
@@ -510,7 +590,8 @@ def _save(
         )
     else:
         messages.success(request, f"{done}.")
-    return _Saved({b.slot.key for b in to_save} | {f.prefix for f in summaries_to_save}, failed)
+    saved = to_submit + to_draft
+    return _Saved({b.slot.key for b in saved} | {f.prefix for f in summaries_to_save}, failed)
 
 
 def _updates(count: int) -> str:
