@@ -2,8 +2,10 @@
 // A file, not an inline script, so the Content Security Policy can forbid inline scripts.
 import { initAll } from "../build/govuk-frontend.min.js";
 import { followRenderProgress } from "./render-progress.mjs";
+import { measureStickyBar } from "./sticky-bar.mjs";
 import { warnOfUnsavedChanges } from "./unsaved-changes.mjs";
 
 initAll();
 followRenderProgress();
+measureStickyBar();
 warnOfUnsavedChanges();
