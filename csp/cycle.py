@@ -67,6 +67,8 @@ STATES = [
     UpdateState.ACCEPTED,
 ]
 STATE_LABELS = {MISSING: "Missing"} | {s.value: s.label for s in UpdateState}
+SHARED_LABEL = "Shared by two or more leads"
+NOBODY_LABEL = "Owed by nobody (no lead)"
 FINISHED = (UpdateStatus.COMPLETE, UpdateStatus.NO_LONGER_REQUIRED)
 
 
@@ -136,7 +138,19 @@ class Slot:
     def owed_by(self) -> str:
         if self.all_partners:
             return "All partners"
+        if self.is_owed_by_nobody:
+            return "Nobody: the action has no lead"
         return ", ".join(o.short_name or o.name for o in self.lead_organisations)
+
+    @property
+    def is_owed_by_nobody(self) -> bool:
+        """An action with no lead organisation: expected, but no one is asked for it."""
+        return not self.responsible_ids
+
+    @property
+    def owing_leads(self) -> list[Organisation]:
+        """The action's lead organisations that owe this slot (co-leads: more than one)."""
+        return [o for o in self.lead_organisations if o.pk in self.responsible_ids]
 
 
 @dataclass
@@ -146,6 +160,9 @@ class Completeness:
     label: str
     counts: Counter[str] = field(default_factory=Counter)
     late: int = 0
+    # Of an organisation's row: slots it owes together with another lead, counted apart (in
+    # the "shared" row) so that the rows add up to the total.
+    shared: int = 0
 
     @property
     def expected(self) -> int:
@@ -306,16 +323,43 @@ class PeriodSlots:
         return Completeness.of("All updates", self.slots)
 
     def by_organisation(self) -> list[Completeness]:
-        """A row per member organisation owing updates, "All partners" actions counted apart."""
+        """A row per member organisation owing updates, then the rows every slot counts in once.
+
+        An organisation's row counts the slots it owes alone; a slot two or more lead
+        organisations owe together counts once, in the "shared" row (and in each co-lead's
+        ``shared`` column); "All partners" actions and actions with no lead have rows of their
+        own. So the rows add up to ``totals``.
+        """
         rows: dict[str, Completeness] = {}
+        shared = Completeness(SHARED_LABEL)
+        all_partners = Completeness("All partners")
+        nobody = Completeness(NOBODY_LABEL)
         for slot in self.slots:
             if slot.all_partners:
-                rows.setdefault("~all", Completeness("All partners")).add(slot)
+                all_partners.add(slot)
                 continue
-            for organisation in slot.lead_organisations:
-                if organisation.pk in slot.responsible_ids:
-                    rows.setdefault(organisation.name, Completeness(organisation.name)).add(slot)
-        return [rows[k] for k in sorted(rows)]
+            if slot.is_owed_by_nobody:
+                nobody.add(slot)
+                continue
+            leads = slot.owing_leads
+            for organisation in leads:
+                row = rows.setdefault(organisation.name, Completeness(organisation.name))
+                if len(leads) == 1:
+                    row.add(slot)
+                else:
+                    row.shared += 1
+            if len(leads) > 1:
+                shared.add(slot)
+        found = [rows[k] for k in sorted(rows)]
+        return found + [row for row in (shared, all_partners, nobody) if row.expected]
+
+    def owed_by_nobody(self) -> list[Action]:
+        """Actions the period expects updates for that no organisation leads: to be fixed."""
+        seen: dict[int, Action] = {}
+        for slot in self.slots:
+            if slot.is_owed_by_nobody and not slot.all_partners:
+                seen.setdefault(slot.action.pk, slot.action)
+        return list(seen.values())
 
     def by_priority(self) -> list[Completeness]:
         rows: dict[int, Completeness] = {}

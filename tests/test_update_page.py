@@ -826,3 +826,18 @@ def test_another_organisation_cannot_withdraw_an_update(client, cast):
     )
     update.refresh_from_db()
     assert update.state == UpdateState.SUBMITTED
+
+
+def test_a_submitted_update_says_when_without_saying_submitted_twice(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    text = text_of(olive.get(page_url(cast)))
+    assert "Submitted submitted" not in text
+    assert re.search(r"Submitted on \d+ \w+ \d{4}, \d\d:\d\d", text)
+
+
+def test_a_target_of_one_reads_in_the_singular(olive, cast):
+    Measure.objects.create(
+        action=cast.hub, description="Campaigns", unit="campaigns", target_value=1
+    )
+    assert "Target: 1 campaign" in text_of(olive.get(page_url(cast)))
+    assert "Target: 1 campaigns" not in text_of(olive.get(page_url(cast)))

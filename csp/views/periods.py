@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from csp import access
 from csp.cycle import (
     MOVES,
+    SHARED_LABEL,
     PeriodSlots,
     Refused,
     accept,
@@ -275,6 +276,8 @@ def _review_page(
             "awaiting_total": len(awaiting),
             "by_organisation": slots.by_organisation(),
             "by_priority": slots.by_priority(),
+            "owed_by_nobody": slots.owed_by_nobody(),
+            "shared_label": SHARED_LABEL,
             "awaiting": [(slot, not locked or slot.in_amendment) for slot in awaiting],
             "outstanding": [s for s in slots.slots if s.is_outstanding],
             "accepted": [s for s in slots.slots if s.state == UpdateState.ACCEPTED],

@@ -35,7 +35,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
-from csp.templatetags.csp_tags import number
+from csp.templatetags.csp_tags import figure, number
 from csp.views.common import refuse
 
 SAVE_DRAFT = "draft"
@@ -174,8 +174,7 @@ class UpdateForm(forms.Form):
 
 def _target_hint(measure: Any) -> str:
     if measure.target_value is not None:
-        unit = f" {measure.unit}" if measure.unit else ""
-        return f"Target: {measure.target_value.normalize():f}{unit}"
+        return f"Target: {figure(measure.target_value, measure)}"
     return f"Target: {measure.target_text}" if measure.target_text else ""
 
 
