@@ -113,9 +113,13 @@ class Slot:
 
     @property
     def is_editable(self) -> bool:
-        """Open to its leads: in an open period while not submitted or accepted, or in amendment."""
+        """Open to its leads: in an open period while not submitted or accepted; once the
+        period is closed, while it is returned to them (until the period is reported); or
+        when re-opened for an amendment."""
         if self.in_amendment:
             return self.state != UpdateState.ACCEPTED
+        if self.period.status == PeriodStatus.CLOSED:
+            return self.state == UpdateState.RETURNED
         return self.period.status == PeriodStatus.OPEN and self.state in (
             MISSING,
             UpdateState.DRAFT,
@@ -549,7 +553,9 @@ def withdraw(slot: Slot, version: int) -> QuarterlyUpdate:
 
 
 def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
-    """Periods whose updates ``user`` may be writing: open ones, and any with an amendment."""
+    """Periods whose updates ``user`` may be writing: open ones, closed ones with an update
+    returned to its lead, and any with an amendment. (Whether one of them is ``user``'s to
+    write is for ``PeriodSlots.for_user`` to say.)"""
     partnerships = PartnershipRole.objects.filter(
         user_id=user.pk, role__in=access.WRITING_ROLES
     ).values("partnership_id")
@@ -557,6 +563,7 @@ def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
         ReportingPeriod.objects.filter(plan__partnership_id__in=partnerships)
         .filter(
             Q(status=PeriodStatus.OPEN)
+            | Q(status=PeriodStatus.CLOSED, updates__state=UpdateState.RETURNED)
             | Q(updates__amendments__closed_at__isnull=True, updates__amendments__isnull=False)
         )
         .distinct()
@@ -652,7 +659,8 @@ def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | 
 MOVES = {
     PeriodStatus.CLOSED: (
         PeriodStatus.OPEN,
-        "{label} is closed. Leads can no longer change their updates.",
+        "{label} is closed. Leads can no longer change their updates, except those returned "
+        "to them, until the period is reported.",
     ),
     PeriodStatus.OPEN: (PeriodStatus.CLOSED, "{label} is open again for updates."),
     PeriodStatus.REPORTED: (
@@ -665,6 +673,29 @@ REFUSALS = {
     PeriodStatus.OPEN: "Only a closed period can be re-opened; {label} is {status}.",
     PeriodStatus.REPORTED: "Close {label} before marking it reported; it is {status}.",
 }
+
+
+@dataclass
+class ClosingCheck:
+    """What closing ``period`` would leave behind, for the coordinator to decide on."""
+
+    slots: PeriodSlots
+
+    @property
+    def missing(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state in (MISSING, UpdateState.DRAFT)]
+
+    @property
+    def returned(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state == UpdateState.RETURNED]
+
+    @property
+    def awaiting_review(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state == UpdateState.SUBMITTED]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing and not self.returned
 
 
 def move_period(period: ReportingPeriod, to: PeriodStatus) -> None:

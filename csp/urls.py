@@ -62,6 +62,11 @@ urlpatterns = [
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
     path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
     path("reports/<int:pk>/preview/", reports.report_preview, name="report-preview"),
+    path(
+        "reports/<int:pk>/ask-to-close/",
+        reports.report_ask_to_close,
+        name="report-ask-to-close",
+    ),
     path("reports/<int:pk>/renders/", reports.report_render_new, name="report-render-new"),
     path("reports/<int:pk>/renders/<int:render_pk>/", reports.report_render, name="report-render"),
     path(

@@ -372,7 +372,15 @@ CASES = [
         lambda w: [w.cast.q2.pk],
         COORDINATOR_POST,
         method="POST",
+        data=lambda w: {"confirm": "yes"},
         writes=COORDINATORS,
+    ),
+    c(
+        "period-close-unconfirmed",
+        "period-close",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR,  # the question: what is missing and returned, and "close anyway?"
+        method="POST",
     ),
     c(
         "period-reopen",
@@ -462,6 +470,13 @@ CASES = [
         method="POST",  # issues it
         writes=MAKERS,
     ),
+    c(
+        "report-ask-to-close",
+        "report-ask-to-close",
+        lambda w: [w.draft.pk],
+        REPORT_MAKERS_POST,  # e-mails the coordinators; the database is untouched
+        method="POST",
+    ),
     c("report-preview-draft", "report-preview", lambda w: [w.draft.pk], REPORT_MAKERS),
     c("report-pdf-draft", "report-pdf", lambda w: [w.draft.pk], REPORT_MAKERS),
     c("report-detail-issued", "report-detail", lambda w: [w.issued.pk], MEMBERS),
@@ -531,6 +546,7 @@ CASES = [
         lambda w: [w.e_q2.pk],
         E_VIEWER_REFUSED_POST,
         method="POST",
+        data=lambda w: {"confirm": "yes"},
         writes=SUPERUSER,
     ),
     c(
@@ -622,6 +638,13 @@ CASES = [
         E_VIEWER_REFUSED_POST,
         method="POST",
         writes=SUPERUSER,
+    ),
+    c(
+        "report-ask-to-close-elsewhere",
+        "report-ask-to-close",
+        lambda w: [w.e_draft.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
     ),
     c(
         "report-preview-draft-elsewhere",
@@ -717,6 +740,7 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "period-new-POST": (302, 403),
     "period-review-GET": (302, 403),
     "period-close-POST": (302, 403),
+    "period-close-unconfirmed-POST": (302, 403),
     "period-reopen-POST": (302, 403),
     "period-report-POST": (302, 403),
     "review-accept-POST": (302, 403),
@@ -731,6 +755,7 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "report-new-POST": (302, 403),
     "report-detail-draft-GET": (302, 403),
     "report-detail-draft-POST": (302, 403),
+    "report-ask-to-close-POST": (302, 403),
     "report-preview-draft-GET": (302, 403),
     "report-pdf-draft-GET": (302, 403),
     "report-detail-issued-GET": (200, 200),

@@ -369,19 +369,19 @@ def test_returning_needs_a_comment(alice, cast, comment):
     assert update.return_comment == ""
 
 
-def test_returning_in_a_closed_period_says_to_reopen_it(alice, cast):
+def test_returning_in_a_closed_period_says_the_lead_can_still_correct_it(alice, cast):
+    # Issue 12: a returned update stays fixable after close (it used to say "re-open it").
     update = submitted(cast)
     ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.CLOSED)
     response = alice.post(
         act(update, "return"), {"version": update.version, "comment": "Add figures"}, follow=True
     )
     assert fresh(update).state == UpdateState.RETURNED
-    assert "The period is closed: re-open it so they can change the update." in (
-        response.content.decode()
+    assert (
+        "The period is closed, but a returned update stays open to its lead until the period "
+        "is reported." in response.content.decode()
     )
-
-
-# -- a reported period and amendments ---------------------------------------------------------
+    assert PeriodSlots(cast.q2).find(cast.hub.pk, cast.north.pk).is_editable
 
 
 def test_a_reported_period_refuses_accepting_and_returning(alice, cast):
@@ -507,16 +507,21 @@ def test_returning_an_amended_update_keeps_the_amendment_open(alice, cast):
     assert Amendment.objects.get().closed_at is None
 
 
-def test_the_e_mail_for_a_return_in_a_closed_period_says_it_cannot_be_changed_yet(
+def test_the_e_mail_for_a_return_in_a_closed_period_says_it_can_still_be_changed(
     alice, cast, mailoutbox
 ):
+    # Issue 12: it said "cannot be changed yet" and its link led to a locked page.
     update = submitted(cast)
     cast.q2.status = PeriodStatus.CLOSED
     cast.q2.save()
     alice.post(act(update, "return"), {"version": update.version, "comment": "Say when"})
     [message] = mailoutbox
-    assert "2016/17 Q2 is closed at the moment, so the update cannot be changed yet" in message.body
-    assert "submit it again" not in message.body
+    assert "Please change the update and submit it again:" in message.body
+    assert (
+        "2016/17 Q2 is closed, but an update returned to you stays open to you until the period "
+        "is reported to committee." in message.body
+    )
+    assert "cannot be changed yet" not in message.body
 
 
 def test_a_draft_stuck_in_a_reported_period_can_be_reopened_for_amendment(alice, cast):

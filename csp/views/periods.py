@@ -32,6 +32,7 @@ from csp import access
 from csp.cycle import (
     MOVES,
     SHARED_LABEL,
+    ClosingCheck,
     PeriodSlots,
     Refused,
     accept,
@@ -345,7 +346,8 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
     if _attempt(request, return_to_lead, update, form.cleaned_data["version"], comment)[0]:
         who = update.organisation.name if update.organisation else "its lead"
         later = (
-            " The period is closed: re-open it so they can change the update."
+            " The period is closed, but a returned update stays open to its lead until the "
+            "period is reported."
             if period.status == PeriodStatus.CLOSED
             else ""
         )
@@ -389,7 +391,24 @@ def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
 
 @require_POST
 def period_close(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(request, pk, PeriodStatus.CLOSED)
+    """Closing is a decision: first what it leaves behind is listed, and the coordinator asked."""
+    period = _coordinated_period(request, pk)
+    if request.POST.get("confirm") == "yes":
+        return _move(request, pk, PeriodStatus.CLOSED)
+    if period.status != PeriodStatus.OPEN:
+        return _move(request, pk, PeriodStatus.CLOSED)  # refused, saying why
+    check = ClosingCheck(PeriodSlots(period))
+    return render(
+        request,
+        "periods/close.html",
+        {
+            "period": period,
+            "plan": period.plan,
+            "partnership": period.plan.partnership,
+            "check": check,
+            "deadline_note": deadline_note(period, timezone.localdate()),
+        },
+    )
 
 
 @require_POST

@@ -251,6 +251,8 @@ def my_updates(request: HttpRequest) -> HttpResponse:
     for period in cycle.open_periods_for(request.user):  # only where their role writes
         expected = cycle.PeriodSlots(period)
         slots = expected.for_organisations(organisations)
+        if period.status != PeriodStatus.OPEN and not any(s.is_editable for s in slots):
+            continue  # closed, with nothing of theirs returned (or in amendment) to change
         progress = cycle.Completeness.of(period.label, slots)
         partnership = expected.partnership
         periods.append(
