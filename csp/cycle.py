@@ -167,6 +167,7 @@ class Completeness:
     # Of an organisation's row: slots it owes together with another lead, counted apart (in
     # the "shared" row) so that the rows add up to the total.
     shared: int = 0
+    organisation_id: int | None = None  # of an organisation's row
 
     @property
     def expected(self) -> int:
@@ -347,7 +348,10 @@ class PeriodSlots:
                 continue
             leads = slot.owing_leads
             for organisation in leads:
-                row = rows.setdefault(organisation.name, Completeness(organisation.name))
+                row = rows.setdefault(
+                    organisation.name,
+                    Completeness(organisation.name, organisation_id=organisation.pk),
+                )
                 if len(leads) == 1:
                     row.add(slot)
                 else:

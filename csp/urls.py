@@ -25,6 +25,8 @@ urlpatterns = [
     path("periods/<int:pk>/close/", periods.period_close, name="period-close"),
     path("periods/<int:pk>/reopen/", periods.period_reopen, name="period-reopen"),
     path("periods/<int:pk>/report/", periods.period_report, name="period-report"),
+    path("periods/<int:pk>/accept-all/", periods.accept_all, name="review-accept-all"),
+    path("periods/<int:pk>/remind/", periods.remind_now, name="review-remind"),
     path(
         "periods/<int:pk>/updates/<int:update_pk>/accept/",
         periods.update_accept,

@@ -47,6 +47,7 @@ from csp.models import (
     PeriodStatus,
     Plan,
     QuarterlyUpdate,
+    Reminder,
     ReportingPeriod,
     ReportState,
     ScrutinyReport,
@@ -241,6 +242,7 @@ def snapshot() -> dict[str, Any]:
         "organisations": Organisation.objects.count(),
         "reports": sorted(ScrutinyReport.objects.values_list("pk", "state")),
         "renders": ReportRender.objects.count(),
+        "reminders": Reminder.objects.count(),
     }
 
 
@@ -417,6 +419,24 @@ CASES = [
         writes=COORDINATORS,
     ),
     c(
+        "review-accept-all",
+        "review-accept-all",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"update": f"{w.submitted.pk}:{w.submitted.version}", "confirm": "yes"},
+        writes=COORDINATORS,
+    ),
+    c(
+        "review-remind",
+        "review-remind",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"organisation": w.cast.police.pk},  # owes patrols and covert
+        writes=COORDINATORS,
+    ),
+    c(
         "review-amend",
         "review-amend",
         lambda w: [w.q4.pk, w.reported.pk],
@@ -584,6 +604,26 @@ CASES = [
         writes=SUPERUSER,
     ),
     c(
+        "review-accept-all-elsewhere",
+        "review-accept-all",
+        lambda w: [w.e_q2.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {
+            "update": f"{w.e_submitted.pk}:{w.e_submitted.version}",
+            "confirm": "yes",
+        },
+        writes=SUPERUSER,
+    ),
+    c(
+        "review-remind-elsewhere",
+        "review-remind",
+        lambda w: [w.e_q2.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {"organisation": w.far_trust.pk},
+    ),
+    c(
         "review-amend-elsewhere",
         "review-amend",
         lambda w: [w.e_q3.pk, w.e_reported.pk],
@@ -746,6 +786,8 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "review-accept-POST": (302, 403),
     "review-return-POST": (302, 403),
     "review-amend-POST": (302, 403),
+    "review-accept-all-POST": (302, 403),
+    "review-remind-POST": (302, 403),
     "plan-import-GET": (302, 403),
     "plan-import-POST": (302, 403),
     "plan-import-preview-GET": (302, 403),

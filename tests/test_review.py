@@ -92,16 +92,17 @@ def test_it_counts_what_has_come_in_by_organisation_and_priority(alice, cast):
     cast.q2.save()
     found = tables(alice.get(review(cast.q2)))
     header = ["Expected", "Accepted", "Submitted", "Returned", "Draft", "Missing", "Late"]
-    # Issue 12 added the "Shared" column and the totals row.
-    assert found[0][0] == ["Organisation", *header, "Shared"]
+    # Issue 12 added the "Shared" column, the reminder buttons and the totals row.
+    assert found[0][0] == ["Organisation", *header, "Shared", "Chase"]
+    remind = "Send a reminder now to"
     assert found[0][1:] == [
         # hub north submitted, hub south missing, burglary (whole area) accepted
-        ["Castle Council", "3", "1", "1", "0", "0", "1", "1", "–"],
+        ["Castle Council", "3", "1", "1", "0", "0", "1", "1", "–", f"{remind} Castle Council"],
         # patrols north; covert north and south: nothing yet
-        ["Shire Police", "3", "0", "0", "0", "0", "3", "3", "–"],
+        ["Shire Police", "3", "0", "0", "0", "0", "3", "3", "–", f"{remind} Shire Police"],
         # leaflets: finished in Q1, but given an accepted update in Q2 all the same
-        ["All partners", "1", "1", "0", "0", "0", "0", "0", "–"],
-        ["All updates", "7", "2", "1", "0", "0", "4", "4", ""],
+        ["All partners", "1", "1", "0", "0", "0", "0", "0", "–", ""],
+        ["All updates", "7", "2", "1", "0", "0", "4", "4", "", ""],
     ]
     assert found[1][0] == ["Priority", *header]
     assert found[1][1:] == [
@@ -115,7 +116,7 @@ def test_a_co_led_update_counts_once_in_the_shared_row(alice, cast):
     """Issue 12: a co-led update counted for each co-lead, so the rows added up to more."""
     ActionLead.objects.create(action=cast.hub, number=2, organisation=cast.police)
     submitted(cast)  # the hub, North: now owed by the council and the police together
-    rows = {row[0]: row[1:] for row in tables(alice.get(review(cast.q2)))[0][1:]}
+    rows = {row[0]: row[1:-1] for row in tables(alice.get(review(cast.q2)))[0][1:]}
     assert rows["Castle Council"] == ["1", "1", "0", "0", "0", "0", "0", "2"]  # burglary alone
     assert rows["Shire Police"] == ["3", "0", "0", "0", "0", "3", "0", "2"]
     assert rows["Shared by two or more leads"] == ["2", "0", "1", "0", "0", "1", "0", "–"]

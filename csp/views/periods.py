@@ -13,9 +13,11 @@ partnerships' periods answer 404.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -28,13 +30,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csp import access
+from csp import access, reminders
 from csp.cycle import (
     MOVES,
     SHARED_LABEL,
     ClosingCheck,
     PeriodSlots,
     Refused,
+    Slot,
     accept,
     move_period,
     open_amendment,
@@ -43,6 +46,7 @@ from csp.cycle import (
     update_name,
 )
 from csp.models import (
+    Organisation,
     PeriodStatus,
     Plan,
     PrioritySummary,
@@ -265,6 +269,10 @@ def _review_page(
             setattr(update, f"{error.form}_error", error.message)
     locked = period.is_locked
     awaiting = [s for s in slots.slots if s.state == UpdateState.SUBMITTED]
+    place = ReviewPlace.of(request.GET)
+    shown = [s for s in awaiting if place.shows(s)]
+    reviewable = [s for s in shown if not locked or s.in_amendment]
+    choices = sorted({(o.slug, o.name) for s in awaiting for o in reporting_organisations(s)})
     return render(
         request,
         "periods/review.html",
@@ -279,7 +287,17 @@ def _review_page(
             "by_priority": slots.by_priority(),
             "owed_by_nobody": slots.owed_by_nobody(),
             "shared_label": SHARED_LABEL,
-            "awaiting": [(slot, not locked or slot.in_amendment) for slot in awaiting],
+            "awaiting": [
+                (slot, slot in reviewable, following.update.pk if following else "")
+                for slot, following in zip(shown, [*shown[1:], None], strict=False)
+            ],
+            "reviewable": reviewable,
+            "place": place,
+            "organisation_choices": choices,
+            "in_place": place.at is not None or request.GET.get("done") == "1",
+            "can_remind": period.status == PeriodStatus.OPEN,
+            # The card the result goes before; if it is no longer shown, above the list.
+            "result_at": place.at if place.at in {s.update.pk for s in shown} else None,
             "outstanding": [s for s in slots.slots if s.is_outstanding],
             "accepted": [s for s in slots.slots if s.state == UpdateState.ACCEPTED],
             "locked": locked,
@@ -299,6 +317,49 @@ def _summaries(period: ReportingPeriod) -> list[tuple[Any, list[PrioritySummary]
     for summary in given.order_by("organisation__name"):
         by_priority.setdefault(summary.priority_id, []).append(summary)
     return [(p, by_priority.get(p.pk, [])) for p in period.plan.priorities.order_by("number")]
+
+
+@dataclass(frozen=True)
+class ReviewPlace:
+    """Where on the review page the coordinator is: the organisation whose updates are shown,
+    and the update after the one just accepted or returned (the page shows the result there).
+    """
+
+    organisation: str = ""  # a slug
+    at: int | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> ReviewPlace:
+        slug = str(data.get("organisation", ""))
+        at = str(data.get("at", ""))
+        return cls(
+            organisation=slug if re.fullmatch(r"[-\w]{1,100}", slug) else "",
+            at=int(at) if at.isdigit() and len(at) < 12 else None,
+        )
+
+    def shows(self, slot: Slot) -> bool:
+        return not self.organisation or any(
+            o.slug == self.organisation for o in reporting_organisations(slot)
+        )
+
+    def url(self, period: ReportingPeriod, at: int | None = None, *, done: bool = False) -> str:
+        """The review page again, at this place: the result shown where the editor was."""
+        query = {"organisation": self.organisation, "at": at or "", "done": "1" if done else ""}
+        kept = urlencode({k: v for k, v in query.items() if v})
+        return f"{reverse('period-review', args=[period.pk])}?{kept}#review-result"
+
+
+def reporting_organisations(slot: Slot) -> list[Any]:
+    """Whose update it is: the organisation that reported it, else the leads that owe it."""
+    if slot.update is not None and slot.update.organisation is not None:
+        return [slot.update.organisation]
+    return slot.owing_leads
+
+
+def _back(request: HttpRequest, period: ReportingPeriod) -> HttpResponse:
+    """Back to the review page where the coordinator was, the result shown in place."""
+    place = ReviewPlace.of(request.POST)
+    return redirect(place.url(period, place.at, done=True))
 
 
 # -- what a coordinator does to an update ------------------------------------------------------
@@ -327,7 +388,7 @@ def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
     if done:
         closing = " Its amendment is closed." if closed else ""
         messages.success(request, f"Accepted {update_name(update)}.{closing}")
-    return redirect("period-review", period.pk)
+    return _back(request, period)
 
 
 @require_POST
@@ -356,7 +417,7 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
         messages.success(
             request, f"Returned {update_name(update)} to {who} with your comment.{told}{later}"
         )
-    return redirect("period-review", period.pk)
+    return _back(request, period)
 
 
 @require_POST
@@ -419,3 +480,91 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def period_report(request: HttpRequest, pk: int) -> HttpResponse:
     return _move(request, pk, PeriodStatus.REPORTED)
+
+
+# -- chasing an organisation now ----------------------------------------------------------------
+
+
+@require_POST
+def remind_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send one organisation's people the reminder the daily command would, now (and once)."""
+    period = _coordinated_period(request, pk)
+    organisation = Organisation.objects.filter(
+        pk=request.POST.get("organisation")
+        if str(request.POST.get("organisation")).isdigit()
+        else None,
+        memberships__partnership=period.plan.partnership,
+    ).first()
+    if organisation is None:
+        messages.error(request, "Choose an organisation of this partnership to remind.")
+        return redirect("period-review", period.pk)
+    if period.status != PeriodStatus.OPEN:
+        messages.error(request, f"{period.label} is not open: there is nothing to remind about.")
+        return redirect("period-review", period.pk)
+    results = reminders.remind_organisation(
+        period, organisation.pk, timezone.localdate(), base_url=request.build_absolute_uri("/")
+    )
+    for line in reminders.describe_for_coordinator(results, organisation):
+        (messages.success if line.sent else messages.error)(request, line.text)
+    return redirect(f"{reverse('period-review', args=[period.pk])}#by-organisation")
+
+
+# -- accepting every update shown at once -------------------------------------------------------
+
+
+@require_POST
+def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept every update the review page showed, once the coordinator confirms how many.
+
+    The page sends each update with the version it showed: one changed since is not accepted
+    (its lead withdrew it, or it was returned), and the coordinator is told which.
+    """
+    period = _coordinated_period(request, pk)
+    place = ReviewPlace.of(request.POST)
+    shown: dict[int, int] = {}
+    for pair in request.POST.getlist("update"):
+        update_pk, _, version = pair.partition(":")
+        if update_pk.isdigit() and version.isdigit() and len(shown) < 10_000:
+            shown[int(update_pk)] = int(version)
+    updates = list(
+        QuarterlyUpdate.objects.filter(
+            period=period, pk__in=list(shown), state=UpdateState.SUBMITTED
+        )
+        .select_related("action__objective__priority", "district", "organisation", "period")
+        .order_by(
+            "action__objective__priority__number",
+            "action__objective__number",
+            "action__number",
+            "district__name",
+        )
+    )
+    if not updates:
+        messages.error(request, "There were no updates to accept.")
+        return redirect(place.url(period, done=True))
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "periods/accept_all.html",
+            {
+                "period": period,
+                "plan": period.plan,
+                "partnership": period.plan.partnership,
+                "updates": updates,
+                "versions": shown,
+                "place": place,
+            },
+        )
+    accepted, refused = [], []
+    for update in updates:
+        try:
+            accept(update, shown[update.pk])
+        except (Refused, ValidationError) as why:
+            refused.append(str(why) if isinstance(why, Refused) else " ".join(why.messages))
+        else:
+            accepted.append(update)
+    if accepted:
+        count = len(accepted)
+        messages.success(request, f"Accepted {count} update{'s' if count != 1 else ''}.")
+    for why in refused:
+        messages.error(request, why)
+    return redirect(place.url(period, done=True))
