@@ -1,4 +1,6 @@
-"""E-mails the update cycle sends besides reminders: asking a coordinator to close a period.
+"""E-mails the update cycle sends besides reminders: a coordinator's digest of the updates
+submitted for review (at most one per ``COORDINATOR_DIGEST_MINUTES``), and asking a
+coordinator to close a period.
 
 Every message is sent after the change it tells of has been recorded, and a mail server that
 refuses or is down is logged, never an error for the person who made the change.
@@ -8,14 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 from csp import access
-from csp.models import ReportingPeriod
+from csp.models import (
+    CoordinatorDigest,
+    QuarterlyUpdate,
+    ReportingPeriod,
+    Role,
+    UpdateState,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +84,87 @@ def ask_to_close(
         if send(coordinator, "ask_to_close", context):
             told.append(coordinator)
     return told
+
+
+# -- the coordinators' digest ---------------------------------------------------------------------
+
+DIGEST_LISTS_AT_MOST = 50
+
+
+def send_digests(
+    *, base_url: str = "", partnership_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> list[User]:
+    """E-mail each coordinator the updates submitted for their review since their last digest.
+
+    At most one e-mail per coordinator per ``COORDINATOR_DIGEST_MINUTES``: what comes in
+    meanwhile waits for the next submission after that, or for ``manage.py send_digests``
+    (cron). ``partnership_ids``: only those partnerships' coordinators (the ones a submission
+    concerns). Returns who was e-mailed.
+    """
+    now = now or timezone.now()
+    coordinators = User.objects.filter(
+        is_active=True, partnership_roles__role=Role.COORDINATOR
+    ).exclude(email="")
+    if partnership_ids is not None:
+        coordinators = coordinators.filter(
+            partnership_roles__partnership_id__in=list(partnership_ids)
+        )
+    return [
+        user
+        for user in coordinators.distinct().order_by("pk")
+        if _send_digest(user, now=now, base_url=base_url)
+    ]
+
+
+def _pending(user: User, since: datetime | None) -> QuerySet[QuarterlyUpdate]:
+    """Updates awaiting ``user``'s review, submitted after ``since``, by others than them."""
+    coordinated = access.coordinated_partnership_ids(user) or set()
+    pending = QuarterlyUpdate.objects.filter(
+        state=UpdateState.SUBMITTED,
+        period__plan__partnership_id__in=coordinated,
+        submitted_at__isnull=False,
+    ).exclude(author=user)
+    return pending.filter(submitted_at__gt=since) if since is not None else pending
+
+
+def _send_digest(user: User, *, now: datetime, base_url: str) -> bool:
+    mark, _ = CoordinatorDigest.objects.get_or_create(user=user)
+    pending = _pending(user, mark.covered_until)
+    if not pending.exists():
+        return False
+    # Claim the right to send: one conditional UPDATE, so of two submissions at once (or a
+    # submission and the cron command) exactly one sends.
+    due = Q(last_sent_at__isnull=True) | Q(
+        last_sent_at__lte=now - timedelta(minutes=settings.COORDINATOR_DIGEST_MINUTES)
+    )
+    if not CoordinatorDigest.objects.filter(due, pk=mark.pk).update(last_sent_at=now):
+        return False
+    updates = list(
+        pending.select_related(
+            "action__objective__priority", "district", "organisation", "author", "period__plan"
+        ).order_by("period__plan__title", "period_id", "submitted_at")[:DIGEST_LISTS_AT_MOST]
+    )
+    count = pending.count()
+    periods = [
+        (
+            period,
+            list(group),
+            base_url.rstrip("/") + reverse("period-review", args=[period.pk]),
+        )
+        for period, group in groupby(updates, key=lambda u: u.period)
+    ]
+    context = {
+        "count": count,
+        "more": count - len(updates),
+        "periods": periods,
+        "since": mark.covered_until,
+    }
+    if send(user, "digest", context):
+        latest = max(u.submitted_at for u in updates if u.submitted_at is not None)
+        CoordinatorDigest.objects.filter(pk=mark.pk).update(covered_until=latest)
+        return True
+    # Not sent: give the claim back, so that the next submission tries again.
+    CoordinatorDigest.objects.filter(pk=mark.pk, last_sent_at=now).update(
+        last_sent_at=mark.last_sent_at
+    )
+    return False

@@ -212,6 +212,13 @@ REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
 # A background render running longer than this is taken to have died with its worker.
 REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
 
+# A coordinator is e-mailed a digest of the updates submitted for review at most this often.
+COORDINATOR_DIGEST_MINUTES = env_int("COORDINATOR_DIGEST_MINUTES", 60)
+if COORDINATOR_DIGEST_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"COORDINATOR_DIGEST_MINUTES: expected 1 or more, got {COORDINATOR_DIGEST_MINUTES}"
+    )
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -134,3 +134,16 @@ def test_database_url_postgres_parts_are_decoded():
 def test_database_url_mistakes_are_named(url, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         database_from_url(url, default_sqlite_path=Path("x"))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "COORDINATOR_DIGEST_MINUTES: expected 1 or more, got 0"),
+        ("hourly", "COORDINATOR_DIGEST_MINUTES: expected a whole number, got 'hourly'"),
+    ],
+)
+def test_a_bad_digest_interval_stops_start_up(value, message):
+    result = start_settings(DEBUG="1", COORDINATOR_DIGEST_MINUTES=value)
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -1,5 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.cycle import CoordinatorDigest
 from csp.models.imports import ImportSettings
 from csp.models.partnerships import (
     District,
@@ -61,6 +62,7 @@ __all__ = [
     "ActionQuerySet",
     "ActionStatus",
     "Amendment",
+    "CoordinatorDigest",
     "District",
     "Funding",
     "Impact",

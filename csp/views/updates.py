@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 
-from csp import access, cycle
+from csp import access, cycle, notifications
 from csp.importers.plan_import import parse_number
 from csp.models import (
     Organisation,
@@ -576,6 +576,12 @@ def _save(
 
     submitted = len(to_submit) + (len(summaries_to_save) if submit_summaries else 0)
     drafted = len(to_draft) + (0 if submit_summaries else len(summaries_to_save))
+    if to_submit:
+        # Saved and committed: tell the coordinators (at most one e-mail an hour each).
+        notifications.send_digests(
+            base_url=request.build_absolute_uri("/"),
+            partnership_ids=[to_submit[0].slot.period.plan.partnership_id],
+        )
     parts = []
     if submitted:
         parts.append(f"{_updates(submitted)} submitted to the coordinator")
