@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import TypeVar
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -47,6 +48,7 @@ from csp.models import (
     Organisation,
     PartnershipRole,
     PeriodStatus,
+    PersonalLink,
     Priority,
     QuarterlyUpdate,
     ReportingPeriod,
@@ -378,6 +380,19 @@ class PeriodSlots:
             ).add(slot)
         return [rows[k] for k in sorted(rows)]
 
+    def link_recipients(self) -> dict[int, tuple[PersonalLink, list[Slot]]]:
+        """Outstanding slots by the user id of each working personal link of the period."""
+        owed = {}
+        for link in PersonalLink.objects.filter(period=self.period).usable():
+            slots = [
+                s
+                for s in self.slots
+                if s.is_outstanding and link.organisation_id in s.responsible_ids
+            ]
+            if slots:
+                owed[link.user_id] = (link, slots)
+        return owed
+
     def recipients(self) -> dict[int, list[Slot]]:
         """Outstanding slots by the id of each user who may write them (for reminders)."""
         writers = set(
@@ -456,6 +471,7 @@ def save_update(
     user: access.AnyUser,
     submit: bool,
     organisation_ids: set[int] | None = None,
+    history_reason: str = "",
 ) -> QuarterlyUpdate:
     """Save ``data`` as ``slot``'s update, as a draft or submitted; refuses a stale edit.
 
@@ -463,7 +479,8 @@ def save_update(
     claimed with a conditional UPDATE first, so of two editors holding the same version only
     one can save: the other gets ``EditConflict`` with the text now stored, and nothing of
     theirs is written. Call inside a transaction. ``organisation_ids``: the user's, if the
-    caller has them already (a page saving many updates asks once).
+    caller has them already (a page saving many updates asks once). The history records
+    ``user`` as who saved it, and ``history_reason`` (a personal link's holder) with it.
     """
     # Hold the period's row until this transaction ends: issuing a report takes the same lock
     # before it checks its document and locks the period, so a submit either lands before that
@@ -494,6 +511,7 @@ def save_update(
         update.submitted_at = timezone.now()
     elif update.state != UpdateState.RETURNED:
         update.state = UpdateState.DRAFT
+    _record_as(update, user, history_reason)
     try:
         with transaction.atomic():
             update.save()
@@ -505,14 +523,34 @@ def save_update(
         figure = existing.get(measure_id)
         if value is None:
             if figure is not None:
-                figure.delete()
+                _record_as(figure, user, history_reason).delete()
         elif figure is None:
-            MeasureFigure.objects.create(update=update, measure_id=measure_id, value=value)
+            _record_as(
+                MeasureFigure(update=update, measure_id=measure_id, value=value),
+                user,
+                history_reason,
+            ).save()
         elif figure.value != value:
             figure.value = value
-            figure.save()
+            _record_as(figure, user, history_reason).save()
     slot.update = update
     return update
+
+
+M = TypeVar("M", QuarterlyUpdate, MeasureFigure)
+
+
+def _record_as(record: M, user: access.AnyUser, reason: str) -> M:
+    """Have django-simple-history record ``user`` (and ``reason``) as who made this change.
+
+    Said to the record itself rather than left to the request, so that a save by a personal
+    link's holder, who is not signed in, is recorded as theirs too.
+    """
+    if user.is_authenticated:
+        record._history_user = user  # type: ignore[union-attr]
+    if reason:
+        record._change_reason = reason  # type: ignore[union-attr]
+    return record
 
 
 def _current(slot: Slot) -> QuarterlyUpdate | None:
@@ -526,7 +564,9 @@ def _current(slot: Slot) -> QuarterlyUpdate | None:
     )
 
 
-def withdraw(slot: Slot, version: int) -> QuarterlyUpdate:
+def withdraw(
+    slot: Slot, version: int, *, user: access.AnyUser | None = None, history_reason: str = ""
+) -> QuarterlyUpdate:
     """Take back a submitted update that has not been accepted yet: it is a draft again.
 
     ``version`` is the one the officer read; if the coordinator accepted or returned it since,
@@ -552,6 +592,8 @@ def withdraw(slot: Slot, version: int) -> QuarterlyUpdate:
         _claim(update, version)
         update.state = UpdateState.DRAFT
         update.submitted_at = None
+        if user is not None:
+            _record_as(update, user, history_reason)
         update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
     return update
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from csp import access
 from csp.models import (
     CoordinatorDigest,
+    PersonalLink,
     QuarterlyUpdate,
     ReportingPeriod,
     Role,
@@ -86,7 +87,7 @@ def ask_to_close(
     return told
 
 
-# -- the coordinators' digest ---------------------------------------------------------------------
+# -- the coordinators' digest -------------------------------------------------------------------
 
 DIGEST_LISTS_AT_MOST = 50
 
@@ -168,3 +169,24 @@ def _send_digest(user: User, *, now: datetime, base_url: str) -> bool:
         last_sent_at=mark.last_sent_at
     )
     return False
+
+
+# -- personal links ---------------------------------------------------------------------------
+
+
+def send_personal_link(link: PersonalLink, address: str, sender: User) -> bool:
+    """E-mail a personal link's holder its address, from the coordinator who made or resent it."""
+    period = link.period
+    return send(
+        link.user,
+        "personal_link",
+        {
+            "link": link,
+            "address": address,
+            "period": period,
+            "partnership": period.plan.partnership,
+            "sender": access.display_name(sender),
+            "sender_email": sender.email,
+            "expires_at": link.expires_at,
+        },
+    )

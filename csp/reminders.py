@@ -2,9 +2,10 @@
 
 For each open period with a deadline, everyone ``PeriodSlots.recipients`` names (officers whose
 organisation owes missing, draft or returned updates) gets at most one "deadline coming up" and
-one "overdue" e-mail, listing what they owe. Each e-mail sent is recorded as a ``Reminder``; the
-record is what makes ``manage.py send_reminders`` safe to run every day from cron. Inactive
-accounts are left out.
+one "overdue" e-mail, listing what they owe. So does the holder of each working personal link
+whose organisation owes updates, with the link in the e-mail instead of My updates. Each e-mail
+sent is recorded as a ``Reminder``; the record is what makes ``manage.py send_reminders`` safe
+to run every day from cron. Inactive accounts are left out.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from csp.models import (
     Officer,
     Organisation,
     PeriodStatus,
+    PersonalLink,
     Reminder,
     ReminderKind,
     ReportingPeriod,
@@ -54,6 +56,7 @@ class ReminderResult:
     slots: list[Slot]
     outcome: Outcome
     error: str = ""
+    link: PersonalLink | None = None  # the holder of a personal link, rather than an officer
 
     @property
     def email(self) -> str:
@@ -107,8 +110,16 @@ def send_reminders(
         kind = kind_due(period, today, days_before)
         if kind is None:
             continue
-        owed = PeriodSlots(period).recipients()
-        results += _remind(period, kind, owed, today=today, dry_run=dry_run, base_url=base_url)
+        expected = PeriodSlots(period)
+        results += _remind(
+            period,
+            kind,
+            expected.recipients(),
+            expected.link_recipients(),
+            today=today,
+            dry_run=dry_run,
+            base_url=base_url,
+        )
     return results
 
 
@@ -135,19 +146,27 @@ def remind_organisation(
         for user_id, owed_slots in slots.recipients().items()
         if (mine := [s for s in owed_slots if organisation_id in s.responsible_ids])
     }
-    return _remind(period, kind, owed, today=today, dry_run=False, base_url=base_url)
+    links = {
+        user_id: (link, owed_slots)
+        for user_id, (link, owed_slots) in slots.link_recipients().items()
+        if link.organisation_id == organisation_id
+    }
+    return _remind(period, kind, owed, links, today=today, dry_run=False, base_url=base_url)
 
 
 def _remind(
     period: ReportingPeriod,
     kind: ReminderKind,
     owed: dict[int, list[Slot]],
+    links: dict[int, tuple[PersonalLink, list[Slot]]],
     *,
     today: date,
     dry_run: bool,
     base_url: str,
 ) -> list[ReminderResult]:
-    """Send (or, dry, say) a ``kind`` reminder to each active user ``owed`` names, once."""
+    """Send (or, dry, say) a ``kind`` reminder to each active user ``owed`` names, and to each
+    personal link's holder, once."""
+    owed = owed | {user_id: slots for user_id, (_, slots) in links.items()}
     users = User.objects.filter(pk__in=owed, is_active=True).order_by("username")
     already = set(
         Reminder.objects.filter(period=period, kind=kind).values_list("user_id", flat=True)
@@ -162,7 +181,10 @@ def _remind(
             kind=kind,
             slots=owed[user.pk],
             outcome=Outcome.WOULD_SEND if dry_run else Outcome.SENT,
+            link=links[user.pk][0] if user.pk in links else None,
         )
+        if result.link is not None:
+            result.name = result.link.holder_name
         if user.pk in already:
             result.outcome = Outcome.ALREADY_SENT
         elif not result.email:
@@ -207,7 +229,9 @@ def _message(result: ReminderResult, *, today: date, base_url: str) -> EmailMess
         "days_left": (period.deadline - today).days if period.deadline else None,
         "slots": result.slots,
         "count": _updates(len(result.slots)),
-        "my_updates_url": base_url.rstrip("/") + MY_UPDATES_PATH,
+        "my_updates_url": base_url.rstrip("/")
+        + (result.link.path() if result.link else MY_UPDATES_PATH),
+        "link": result.link,
     }
     subject = render_to_string("email/reminder_subject.txt", context)
     return EmailMessage(
@@ -241,7 +265,8 @@ def describe_for_coordinator(
         return [
             CoordinatorLine(
                 f"Nobody at {organisation.name} can be reminded: no one there signs in to write "
-                "the updates it owes. Send its contact a personal link instead.",
+                "the updates it owes, and it has no personal link that still works. Send its "
+                "contact a personal link.",
                 sent=False,
             )
         ]

@@ -7,6 +7,7 @@ message naming the variable; see ``csp.env``.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -218,6 +219,10 @@ if COORDINATOR_DIGEST_MINUTES < 1:
     raise ImproperlyConfigured(
         f"COORDINATOR_DIGEST_MINUTES: expected 1 or more, got {COORDINATOR_DIGEST_MINUTES}"
     )
+
+# Personal links (csp.models.PersonalLink) carry django-sesame tokens, which expire: each link
+# at its own period's deadline plus grace (checked on every use), and no token outlives this.
+SESAME_MAX_AGE = datetime.timedelta(days=366)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

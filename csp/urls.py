@@ -7,6 +7,7 @@ from csp.views import (
     agencies,
     agency_report,
     imports,
+    links,
     periods,
     plan_files,
     plans,
@@ -27,6 +28,13 @@ urlpatterns = [
     path("periods/<int:pk>/report/", periods.period_report, name="period-report"),
     path("periods/<int:pk>/accept-all/", periods.accept_all, name="review-accept-all"),
     path("periods/<int:pk>/remind/", periods.remind_now, name="review-remind"),
+    path("periods/<int:pk>/links/", links.period_links, name="period-links"),
+    path(
+        "periods/<int:pk>/links/<int:link_pk>/revoke/", links.revoke_link, name="period-link-revoke"
+    ),
+    path("periods/<int:pk>/links/<int:link_pk>/send/", links.resend_link, name="period-link-send"),
+    # A partner's personal link: its token is the key, so it is the whole of the address.
+    path("links/<int:pk>/<str:token>/", links.personal_link, name="personal-link"),
     path(
         "periods/<int:pk>/updates/<int:update_pk>/accept/",
         periods.update_accept,

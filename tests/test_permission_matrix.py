@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -45,6 +46,7 @@ from csp.models import (
     Organisation,
     Partnership,
     PeriodStatus,
+    PersonalLink,
     Plan,
     QuarterlyUpdate,
     Reminder,
@@ -104,6 +106,8 @@ class World:
     e_issued: ScrutinyReport
     rendered: ReportRender  # the Castle draft's PDF, made in the background
     e_rendered: ReportRender
+    link: PersonalLink  # Castle Council's, for Q2
+    e_link: PersonalLink  # Far Trust's, for Elsewhere's Q2
 
     def user(self, name: str) -> User | None:
         if name == "anonymous":
@@ -169,6 +173,21 @@ def rendered_pdf(report: ScrutinyReport) -> ReportRender:
     )
 
 
+def personal_link(period, organisation, by) -> PersonalLink:
+    ReportingPeriod.objects.filter(pk=period.pk).update(
+        deadline=timezone.localdate() + timedelta(days=30)
+    )
+    period.refresh_from_db()
+    return PersonalLink.create(
+        period=period,
+        organisation=organisation,
+        holder_name="Pat Partner",
+        holder_email="pat@example.invalid",
+        grace_days=7,
+        created_by=by,
+    )
+
+
 def build_world() -> World:
     cast = build_cast()
     superuser = User.objects.create_superuser("root", "root@example.invalid", "pw")
@@ -200,6 +219,8 @@ def build_world() -> World:
         e_issued=issued_report(cast.elsewhere, cast.other_plan, [e_q3], superuser),
         rendered=rendered_pdf(draft),
         e_rendered=rendered_pdf(e_draft),
+        link=personal_link(cast.q2, cast.council, cast.alice),
+        e_link=personal_link(e_q2, far_trust, superuser),
     )
 
 
@@ -243,6 +264,7 @@ def snapshot() -> dict[str, Any]:
         "reports": sorted(ScrutinyReport.objects.values_list("pk", "state")),
         "renders": ReportRender.objects.count(),
         "reminders": Reminder.objects.count(),
+        "links": sorted(PersonalLink.objects.values_list("pk", "revoked_at")),
     }
 
 
@@ -472,6 +494,38 @@ CASES = [
         writes=COORDINATORS,
     ),
     c("period-updates", "period-updates", lambda w: [w.cast.q2.pk], WRITERS),
+    c("period-links", "period-links", lambda w: [w.cast.q2.pk], COORDINATOR),
+    c(
+        "period-links",
+        "period-links",
+        lambda w: [w.cast.q2.pk],
+        (302, 200, 403, 403, 403, 403, 404, 200),  # the new link is shown on the page, once
+        method="POST",
+        data=lambda w: {
+            "organisation": w.cast.council.pk,
+            "holder_name": "Sam",
+            "holder_email": "sam@example.invalid",
+            "grace_days": "3",
+        },
+        writes=COORDINATORS,
+    ),
+    c(
+        "period-link-revoke",
+        "period-link-revoke",
+        lambda w: [w.cast.q2.pk, w.link.pk],
+        COORDINATOR_POST,
+        method="POST",
+        writes=COORDINATORS,
+    ),
+    c(
+        "period-link-send",
+        "period-link-send",
+        lambda w: [w.cast.q2.pk, w.link.pk],
+        COORDINATOR_POST,  # e-mails it again; the database is untouched
+        method="POST",
+    ),
+    # The token is the key, whoever holds it: signed in or not, anyone with it gets the page.
+    c("personal-link", "personal-link", lambda w: [w.link.pk, w.link.token()], EVERYONE),
     c(
         "report-new",
         "report-new",
@@ -659,6 +713,22 @@ CASES = [
         writes=SUPERUSER,
     ),
     c("period-updates-elsewhere", "period-updates", lambda w: [w.e_q2.pk], E_VIEWER_REFUSED),
+    c("period-links-elsewhere", "period-links", lambda w: [w.e_q2.pk], E_VIEWER_REFUSED),
+    c(
+        "period-link-revoke-elsewhere",
+        "period-link-revoke",
+        lambda w: [w.e_q2.pk, w.e_link.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        writes=SUPERUSER,
+    ),
+    c(
+        "period-link-send-elsewhere",
+        "period-link-send",
+        lambda w: [w.e_q2.pk, w.e_link.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+    ),
     c(
         "report-new-elsewhere",
         "report-new",
@@ -794,6 +864,10 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "plan-import-preview-POST": (302, 403),
     # Not the period review's 403: the period page looks among the user's own partnerships only.
     "period-updates-GET": (302, 404),
+    "period-links-GET": (302, 403),
+    "period-links-POST": (302, 403),
+    "period-link-revoke-POST": (302, 403),
+    "period-link-send-POST": (302, 403),
     "report-new-POST": (302, 403),
     "report-detail-draft-GET": (302, 403),
     "report-detail-draft-POST": (302, 403),

@@ -1,6 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
-from csp.models.cycle import CoordinatorDigest
+from csp.models.cycle import CoordinatorDigest, PersonalLink
 from csp.models.imports import ImportSettings
 from csp.models.partnerships import (
     District,
@@ -80,6 +80,7 @@ __all__ = [
     "PartnershipRole",
     "PeriodLocked",
     "PeriodStatus",
+    "PersonalLink",
     "Plan",
     "PlanChangedWhileRendering",
     "PlanStatus",

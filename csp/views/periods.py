@@ -48,6 +48,7 @@ from csp.cycle import (
 from csp.models import (
     Organisation,
     PeriodStatus,
+    PersonalLink,
     Plan,
     PrioritySummary,
     QuarterlyUpdate,
@@ -72,7 +73,7 @@ def _coordinated_plan(request: HttpRequest, slug: str) -> Plan:
     return plan
 
 
-def _coordinated_period(request: HttpRequest, pk: int) -> ReportingPeriod:
+def coordinated_period(request: HttpRequest, pk: int) -> ReportingPeriod:
     everything = ReportingPeriod.objects.select_related("plan__partnership")
     visible = everything.filter(plan__in=Plan.objects.visible_to(request.user))
     period = visible_or_404(request, visible, everything, pk=pk)
@@ -254,7 +255,7 @@ def deadline_note(period: ReportingPeriod, today: datetime.date) -> str:
 
 @require_http_methods(["GET", "HEAD"])
 def period_review(request: HttpRequest, pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     return _review_page(request, period)
 
 
@@ -296,6 +297,7 @@ def _review_page(
             "organisation_choices": choices,
             "in_place": place.at is not None or request.GET.get("done") == "1",
             "can_remind": period.status == PeriodStatus.OPEN,
+            "link_count": len(PersonalLink.objects.filter(period=period).usable()),
             # The card the result goes before; if it is no longer shown, above the list.
             "result_at": place.at if place.at in {s.update.pk for s in shown} else None,
             "outstanding": [s for s in slots.slots if s.is_outstanding],
@@ -378,7 +380,7 @@ def _attempt(request: HttpRequest, action: Callable[..., T], *args: Any) -> tupl
 
 @require_POST
 def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = AcceptForm(request.POST)
     if not form.is_valid():
@@ -393,7 +395,7 @@ def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
 
 @require_POST
 def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = ReturnForm(request.POST)
     if not form.is_valid():
@@ -422,7 +424,7 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
 
 @require_POST
 def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = AmendmentForm(request.POST)
     if not form.is_valid():
@@ -444,7 +446,7 @@ def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
 
 
 def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     if _attempt(request, move_period, period, to)[0]:
         messages.success(request, MOVES[to][1].format(label=period.label))
     return redirect("period-review", period.pk)
@@ -453,7 +455,7 @@ def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
 @require_POST
 def period_close(request: HttpRequest, pk: int) -> HttpResponse:
     """Closing is a decision: first what it leaves behind is listed, and the coordinator asked."""
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     if request.POST.get("confirm") == "yes":
         return _move(request, pk, PeriodStatus.CLOSED)
     if period.status != PeriodStatus.OPEN:
@@ -488,7 +490,7 @@ def period_report(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remind_now(request: HttpRequest, pk: int) -> HttpResponse:
     """Send one organisation's people the reminder the daily command would, now (and once)."""
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     organisation = Organisation.objects.filter(
         pk=request.POST.get("organisation")
         if str(request.POST.get("organisation")).isdigit()
@@ -519,7 +521,7 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
     The page sends each update with the version it showed: one changed since is not accepted
     (its lead withdrew it, or it was returned), and the coordinator is told which.
     """
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     place = ReviewPlace.of(request.POST)
     shown: dict[int, int] = {}
     for pair in request.POST.getlist("update"):

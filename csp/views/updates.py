@@ -27,6 +27,7 @@ from csp.models import (
     Organisation,
     PeriodLocked,
     PeriodStatus,
+    PersonalLink,
     Priority,
     PrioritySummary,
     QuarterlyUpdate,
@@ -292,22 +293,39 @@ def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     partnership = period.plan.partnership
     if not access.writes_updates_in(request.user, partnership.pk):
         refuse(request, "Only the partnership's officers and coordinators write updates.")
-    mine = access.organisation_ids(request.user)
-    return _updates_page(request, period, mine, cast(User, request.user))
+    writer = Writer(cast(User, request.user), access.organisation_ids(request.user))
+    return updates_page(request, period, writer)
 
 
-def _updates_page(
-    request: HttpRequest, period: ReportingPeriod, mine: set[int], writer: User
-) -> HttpResponse:
-    """The period page for ``writer`` writing for organisations ``mine``: draw it, or save it."""
+@dataclass(frozen=True)
+class Writer:
+    """Who is writing on the period page, and for which organisations.
+
+    A signed-in officer writes for the organisations they work for; the holder of a personal
+    link, for the link's one organisation, as the link's own user, and each save is recorded in
+    the history with the link's holder as the reason.
+    """
+
+    user: User
+    organisations: set[int]
+    link: PersonalLink | None = None
+
+    @property
+    def history_reason(self) -> str:
+        return self.link.history_reason() if self.link is not None else ""
+
+
+def updates_page(request: HttpRequest, period: ReportingPeriod, writer: Writer) -> HttpResponse:
+    """The period page for ``writer``: draw it, or save it."""
+    mine = writer.organisations
     page = _Page.build(request, period, mine)
     if request.method == "POST":
         intent = Intent.parse(request.POST.get("intent", ""))
         if intent is None:
             return HttpResponse("Choose Save as draft or Submit.", status=400)
         if not _no_longer_editable(request, page.blocks):
-            withdrew = intent.withdraw and _withdraw(request, page, intent.key)
-            saved = _save(request, page, writer, mine, intent)
+            withdrew = intent.withdraw and _withdraw(request, page, writer, intent.key)
+            saved = _save(request, page, writer, intent)
             if saved.keys or withdrew:
                 if not saved.failed:
                     return redirect(request.path)
@@ -342,6 +360,7 @@ def _updates_page(
             "kept_back": bool(errors) or any(b.conflict or b.gone or b.stale for b in page.blocks),
             "is_open": period.status == PeriodStatus.OPEN,
             "wide_layout": False,
+            "link": writer.link,
         },
         status=400 if errors else 200,
     )
@@ -465,7 +484,7 @@ class _Saved:
         return bool(self.keys) and not self.failed
 
 
-def _withdraw(request: HttpRequest, page: _Page, key: str) -> bool:
+def _withdraw(request: HttpRequest, page: _Page, writer: Writer, key: str) -> bool:
     """Withdraw the submitted update ``key`` names, at the version the page showed."""
     block = next((b for b in page.blocks if b.slot.key == key), None)
     if block is None:
@@ -473,7 +492,7 @@ def _withdraw(request: HttpRequest, page: _Page, key: str) -> bool:
         return False
     try:
         version = int(request.POST.get(f"{key}-withdraw-version", ""))
-        cycle.withdraw(block.slot, version)
+        cycle.withdraw(block.slot, version, user=writer.user, history_reason=writer.history_reason)
     except ValueError:
         messages.error(request, "Something went wrong with that form. Please try again.")
         return False
@@ -491,9 +510,7 @@ def _withdraw(request: HttpRequest, page: _Page, key: str) -> bool:
     return True
 
 
-def _save(
-    request: HttpRequest, page: _Page, writer: User, mine: set[int], intent: Intent
-) -> _Saved:
+def _save(request: HttpRequest, page: _Page, writer: Writer, intent: Intent) -> _Saved:
     """Save every valid, changed update (and 4 Ps summary) on the page; keep back the others.
 
     A form with a problem (a figure that is not a number, an update submitted without a status)
@@ -537,16 +554,17 @@ def _save(
                     cycle.save_update(
                         block.slot,
                         block.form.to_input(),
-                        user=writer,
+                        user=writer.user,
                         submit=submit,
-                        organisation_ids=mine,
+                        organisation_ids=writer.organisations,
+                        history_reason=writer.history_reason,
                     )
                 except cycle.EditConflict as conflict:
                     conflicts.append((block, conflict.current))
             summary_conflicts = [
                 form
                 for form in summaries_to_save
-                if not _save_summary(form, writer, submit_summaries)
+                if not _save_summary(form, writer.user, submit_summaries)
             ]
             if conflicts or summary_conflicts:
                 raise _Rollback
