@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -52,6 +52,7 @@ from csp.models import (
     Priority,
     QuarterlyUpdate,
     ReportingPeriod,
+    UpdateComment,
     UpdateState,
     UpdateStatus,
 )
@@ -238,6 +239,8 @@ class PeriodSlots:
             .select_related("author", "district", "organisation")
             .prefetch_related(
                 "figures__measure",
+                "evidence",
+                Prefetch("comments", queryset=UpdateComment.objects.select_related("author")),
                 Prefetch(
                     "amendments",
                     queryset=Amendment.objects.filter(closed_at=None),
@@ -659,8 +662,11 @@ def accept(update: QuarterlyUpdate, version: int) -> bool:
     return amendment is not None
 
 
-def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
-    """Send an update back to its lead with the coordinator's comment."""
+def return_to_lead(
+    update: QuarterlyUpdate, version: int, comment: str, by: access.AnyUser | None = None
+) -> None:
+    """Send an update back to its lead with the coordinator's comment, which joins the update's
+    conversation."""
     if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
         raise Refused(
             f"{update_name(update)} is {update.get_state_display().lower()}: "
@@ -672,6 +678,13 @@ def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
         update.state = UpdateState.RETURNED
         update.return_comment = comment
         update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+        UpdateComment.objects.create(
+            update=update, author=_user_or_none(by), text=comment, is_return=True
+        )
+
+
+def _user_or_none(user: access.AnyUser | None) -> Any:
+    return user if user is not None and user.is_authenticated else None
 
 
 def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | None) -> None:
@@ -694,6 +707,12 @@ def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | 
             update.return_comment = reason
             update.version += 1
             update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+            UpdateComment.objects.create(
+                update=update,
+                author=_user_or_none(user),
+                text=f"Re-opened for an amendment: {reason}",
+                is_return=True,
+            )
     except IntegrityError:
         raise Refused(f"{update_name(update)} is already open for amendment.") from None
 

@@ -1,6 +1,7 @@
 """E-mails the update cycle sends besides reminders: a coordinator's digest of the updates
-submitted for review (at most one per ``COORDINATOR_DIGEST_MINUTES``), and asking a
-coordinator to close a period.
+submitted for review (at most one per ``COORDINATOR_DIGEST_MINUTES``), asking a coordinator to
+close a period, a personal link to its holder, telling the followers of an action what changed,
+and a comment to the other side of an update's thread.
 
 Every message is sent after the change it tells of has been recorded, and a mail server that
 refuses or is down is logged, never an error for the person who made the change.
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,12 +26,17 @@ from django.utils import timezone
 
 from csp import access
 from csp.models import (
+    Action,
+    ActionStatus,
+    ActionWatch,
     CoordinatorDigest,
     PersonalLink,
     QuarterlyUpdate,
     ReportingPeriod,
     Role,
+    UpdateComment,
     UpdateState,
+    UpdateStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -190,3 +198,178 @@ def send_personal_link(link: PersonalLink, address: str, sender: User) -> bool:
             "expires_at": link.expires_at,
         },
     )
+
+
+# -- followers of an action -----------------------------------------------------------------------
+
+
+@dataclass
+class _Event:
+    action_id: int
+    period: ReportingPeriod
+    text: str  # for members
+    public_text: str  # for followers who see only the public view ("" : nothing to tell)
+
+
+class TellingWatchers:
+    """Around a change to updates: afterwards, e-mail each follower of the actions touched
+    what changed, once, whoever else was told.
+
+    ``with TellingWatchers(pairs, by=user, base_url=...) as told: ...; told.accepted(update)``.
+    ``pairs``: (action id, period id) of the updates the change may touch. A status that moved
+    (``ActionStatus``, the one rule) and each update accepted are told; the person who made the
+    change is not told of it. A follower who is not a member of the partnership is told only
+    what the public view shows, and nothing of a restricted action or update.
+    """
+
+    def __init__(self, pairs: Iterable[tuple[int, int]], *, by: Any, base_url: str = "") -> None:
+        self.pairs = set(pairs)
+        self.by = by
+        self.base_url = base_url.rstrip("/")
+        self.events: list[_Event] = []
+
+    def _statuses(self) -> dict[tuple[int, int], tuple[str, str]]:
+        where = Q(pk__in=[])
+        for action_id, period_id in self.pairs:
+            where |= Q(action_id=action_id, period_id=period_id)
+        return {
+            (s.action_id, s.period_id): (s.status, s.public_status)
+            for s in ActionStatus.objects.filter(where)
+        }
+
+    def __enter__(self) -> TellingWatchers:
+        watched = set(
+            ActionWatch.objects.filter(action_id__in={a for a, _ in self.pairs}).values_list(
+                "action_id", flat=True
+            )
+        )
+        self.pairs = {(a, p) for a, p in self.pairs if a in watched}
+        self.before = self._statuses() if self.pairs else {}
+        return self
+
+    def accepted(self, update: QuarterlyUpdate) -> None:
+        if update.action_id not in {a for a, _ in self.pairs}:
+            return
+        where = update.district.name if update.district else "whole area"
+        status = update.get_status_display().lower()
+        text = f"The coordinator accepted the {where} update ({status})."
+        public = "" if update.is_restricted or update.action.is_restricted else text
+        self.events.append(_Event(update.action_id, update.period, text, public))
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if kind is not None or not self.pairs:
+            return
+        after = self._statuses()
+        labels = dict(UpdateStatus.choices)
+        periods = {
+            p.pk: p for p in ReportingPeriod.objects.filter(pk__in={p for _, p in self.pairs})
+        }
+        for pair in sorted(self.pairs):
+            (old, old_public), (new, new_public) = (
+                self.before.get(pair, ("", "")),
+                after.get(pair, ("", "")),
+            )
+            if (old, old_public) == (new, new_public):
+                continue
+
+            def moved(a: str, b: str) -> str:
+                if a == b:
+                    return ""
+                was = f" (it was {labels[a].lower()})" if a else ""
+                now = labels[b].lower() if b else "no longer given: no update counts"
+                return f"Its status is now {now}{was}."
+
+            self.events.append(
+                _Event(pair[0], periods[pair[1]], moved(old, new), moved(old_public, new_public))
+            )
+        self._send()
+
+    def _send(self) -> None:
+        if not self.events:
+            return
+        actions = {
+            a.pk: a
+            for a in Action.objects.filter(
+                pk__in={e.action_id for e in self.events}
+            ).select_related("objective__priority__plan__partnership")
+        }
+        by_user: dict[int, list[_Event]] = {}
+        watches = ActionWatch.objects.filter(action_id__in=actions).select_related("user")
+        users = {}
+        for watch in watches:
+            if watch.user_id == getattr(self.by, "pk", None) or not watch.user.is_active:
+                continue
+            users[watch.user_id] = watch.user
+            by_user.setdefault(watch.user_id, []).extend(
+                e for e in self.events if e.action_id == watch.action_id
+            )
+        for user_id, events in by_user.items():
+            user = users[user_id]
+            visible = set(
+                Action.objects.visible_to(user)
+                .filter(pk__in={e.action_id for e in events})
+                .values_list("pk", flat=True)
+            )
+            lines = []
+            for event in events:
+                action = actions[event.action_id]
+                if action.pk not in visible:
+                    continue
+                member = access.sees_restricted(user, action.plan.partnership_id)
+                text = event.text if member else event.public_text
+                if text:
+                    lines.append((action, event.period, text))
+            if lines:
+                send(
+                    user,
+                    "watch",
+                    {
+                        "lines": [
+                            (a, p, t, self.base_url + a.get_absolute_url()) for a, p, t in lines
+                        ],
+                        "count": len({a.pk for a, _, _ in lines}),
+                    },
+                )
+
+
+# -- comments -------------------------------------------------------------------------------------
+
+
+def tell_of_comment(comment: UpdateComment, base_url: str) -> list[User]:
+    """E-mail the other side of an update's thread: a lead's comment goes to the coordinators,
+    a coordinator's to the update's author (an officer, or a personal link's holder)."""
+    update = comment.update
+    partnership = update.period.plan.partnership
+    author = comment.author
+    from_coordinator = author is not None and access.is_coordinator(author, partnership.pk)
+    if from_coordinator:
+        to = [update.author] if update.author is not None else []
+        link = getattr(update.author, "personal_link", None) if update.author else None
+        address = (
+            base_url.rstrip("/") + link.path()
+            if link is not None and link.is_usable()
+            else base_url.rstrip("/") + reverse("period-updates", args=[update.period_id])
+        )
+    else:
+        to = list(access.coordinators(partnership.pk))
+        address = base_url.rstrip("/") + reverse("period-review", args=[update.period_id])
+    told = []
+    for user in to:
+        if user == author:
+            continue
+        context = {
+            "comment": comment,
+            "update": update,
+            "update_name": update_label(update),
+            "partnership": partnership,
+            "who": access.display_name(author) if author else "Someone",
+            "address": address,
+        }
+        if send(user, "comment", context):
+            told.append(user)
+    return told
+
+
+def update_label(update: QuarterlyUpdate) -> str:
+    where = update.district.name if update.district else "whole area"
+    return f"{update.action.reference} {where}"

@@ -220,6 +220,11 @@ if COORDINATOR_DIGEST_MINUTES < 1:
         f"COORDINATOR_DIGEST_MINUTES: expected 1 or more, got {COORDINATOR_DIGEST_MINUTES}"
     )
 
+# Files attached to updates as evidence may be at most this large each (csp.evidence).
+EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 10)
+if not 1 <= EVIDENCE_MAX_MB <= 200:
+    raise ImproperlyConfigured(f"EVIDENCE_MAX_MB: expected 1 to 200, got {EVIDENCE_MAX_MB}")
+
 # Personal links (csp.models.PersonalLink) carry django-sesame tokens, which expire: each link
 # at its own period's deadline plus grace (checked on every use), and no token outlives this.
 SESAME_MAX_AGE = datetime.timedelta(days=366)

@@ -6,6 +6,7 @@ from csp.views import (
     actions,
     agencies,
     agency_report,
+    evidence,
     imports,
     links,
     periods,
@@ -36,6 +37,12 @@ urlpatterns = [
     # A partner's personal link: its token is the key, so it is the whole of the address.
     path("links/<int:pk>/<str:token>/", links.personal_link, name="personal-link"),
     path(
+        "links/<int:pk>/<str:token>/evidence/<int:evidence_pk>/",
+        evidence.link_evidence_file,
+        name="personal-link-evidence",
+    ),
+    path("evidence/<int:pk>/", evidence.evidence_file, name="evidence"),
+    path(
         "periods/<int:pk>/updates/<int:update_pk>/accept/",
         periods.update_accept,
         name="review-accept",
@@ -44,6 +51,11 @@ urlpatterns = [
         "periods/<int:pk>/updates/<int:update_pk>/return/",
         periods.update_return,
         name="review-return",
+    ),
+    path(
+        "periods/<int:pk>/updates/<int:update_pk>/comment/",
+        periods.update_comment,
+        name="review-comment",
     ),
     path(
         "periods/<int:pk>/updates/<int:update_pk>/amend/",
@@ -58,6 +70,7 @@ urlpatterns = [
     path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
     path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
+    path("actions/<int:pk>/follow/", actions.action_follow, name="action-follow"),
     path("agencies/", agencies.agency_list, name="agency-list"),
     path("agencies/<slug:slug>/", agencies.agency_detail, name="agency-detail"),
     path(

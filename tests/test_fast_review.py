@@ -141,8 +141,8 @@ def test_showing_one_organisations_updates_and_accepting_those(alice, cast, thre
 def test_accepting_one_stays_in_place_with_the_result_before_the_next_card(alice, cast, three):
     first, second, _ = sorted(three, key=lambda u: (u.action.reference, u.district.name))
     html = alice.get(review(cast)).content.decode()
-    card = html[html.index(f'id="update-{first.pk}"') :]
-    assert re.search(r'name="at" value="(\d+)"', card)[1] == str(second.pk)
+    accept_form = html[html.index(f'action="/periods/{cast.q2.pk}/updates/{first.pk}/accept/"') :]
+    assert re.search(r'name="at" value="(\d+)"', accept_form)[1] == str(second.pk)
     response = alice.post(
         f"/periods/{cast.q2.pk}/updates/{first.pk}/accept/",
         {"version": first.version, "at": second.pk, "organisation": ""},

@@ -41,7 +41,9 @@ from django.utils import timezone
 from csp.models import (
     Action,
     ActionLead,
+    ActionWatch,
     Amendment,
+    Evidence,
     Membership,
     Organisation,
     Partnership,
@@ -53,6 +55,7 @@ from csp.models import (
     ReportingPeriod,
     ReportState,
     ScrutinyReport,
+    UpdateComment,
     UpdateState,
     UpdateStatus,
 )
@@ -108,6 +111,8 @@ class World:
     e_rendered: ReportRender
     link: PersonalLink  # Castle Council's, for Q2
     e_link: PersonalLink  # Far Trust's, for Elsewhere's Q2
+    evidence: Evidence  # a file attached to ``submitted``
+    e_evidence: Evidence  # and to ``e_submitted``
 
     def user(self, name: str) -> User | None:
         if name == "anonymous":
@@ -188,6 +193,13 @@ def personal_link(period, organisation, by) -> PersonalLink:
     )
 
 
+def evidence_for(update: QuarterlyUpdate) -> Evidence:
+    item = Evidence(update=update, name="report.pdf", kind="pdf", size=len(FAKE_PDF))
+    item.file.save(".pdf", ContentFile(FAKE_PDF), save=False)
+    item.save()
+    return item
+
+
 def build_world() -> World:
     cast = build_cast()
     superuser = User.objects.create_superuser("root", "root@example.invalid", "pw")
@@ -201,10 +213,12 @@ def build_world() -> World:
     reported = reported_update(cast.hub, q4, cast.north)
     draft = draft_report(cast.castle, cast.plan, [cast.q1], cast.alice)
     e_draft = draft_report(cast.elsewhere, cast.other_plan, [e_q1], superuser)
+    submitted = submitted_update(cast.hub, cast.q2, cast.south, cast.council, cast.olive)
+    e_submitted = submitted_update(cast.faraway, e_q2, None, cast.police, None)
     return World(
         cast=cast,
         superuser=superuser,
-        submitted=submitted_update(cast.hub, cast.q2, cast.south, cast.council, cast.olive),
+        submitted=submitted,
         q4=q4,
         reported=reported,
         draft=draft,
@@ -213,7 +227,7 @@ def build_world() -> World:
         e_q1=e_q1,
         e_q2=e_q2,
         e_q3=e_q3,
-        e_submitted=submitted_update(cast.faraway, e_q2, None, cast.police, None),
+        e_submitted=e_submitted,
         e_reported=e_reported,
         e_draft=e_draft,
         e_issued=issued_report(cast.elsewhere, cast.other_plan, [e_q3], superuser),
@@ -221,6 +235,8 @@ def build_world() -> World:
         e_rendered=rendered_pdf(e_draft),
         link=personal_link(cast.q2, cast.council, cast.alice),
         e_link=personal_link(e_q2, far_trust, superuser),
+        evidence=evidence_for(submitted),
+        e_evidence=evidence_for(e_submitted),
     )
 
 
@@ -265,6 +281,9 @@ def snapshot() -> dict[str, Any]:
         "renders": ReportRender.objects.count(),
         "reminders": Reminder.objects.count(),
         "links": sorted(PersonalLink.objects.values_list("pk", "revoked_at")),
+        "comments": UpdateComment.objects.count(),
+        "watches": ActionWatch.objects.count(),
+        "evidence": Evidence.objects.count(),
     }
 
 
@@ -377,6 +396,22 @@ CASES = [
     c("plan-export-csv", "plan-export-csv", lambda w: [w.cast.plan.slug], MEMBERS),
     c("action-detail", "action-detail", lambda w: [w.cast.hub.pk], MEMBERS),
     c("action-detail-restricted", "action-detail", lambda w: [w.cast.covert.pk], MEMBERS),
+    c(
+        "action-follow",
+        "action-follow",
+        lambda w: [w.cast.hub.pk],
+        (302, 302, 302, 302, 302, 302, 404, 302),  # anyone who may see it
+        method="POST",
+        data=lambda w: {"follow": "yes"},
+        writes=frozenset({"alice", "olive", "dave", "bob", "clara", "superuser"}),
+    ),
+    c("evidence", "evidence", lambda w: [w.evidence.pk], MEMBERS),
+    c(
+        "personal-link-evidence",
+        "personal-link-evidence",
+        lambda w: [w.link.pk, w.link.token(), w.evidence.pk],
+        EVERYONE,
+    ),
     c("agency-detail", "agency-detail", lambda w: [w.cast.council.slug], MEMBERS),
     c("agency-report", "agency-report", lambda w: [w.cast.council.slug], MEMBERS),
     c("period-new", "period-new", lambda w: [w.cast.plan.slug], COORDINATOR),
@@ -438,6 +473,15 @@ CASES = [
         COORDINATOR_POST,
         method="POST",
         data=lambda w: {"version": w.submitted.version, "comment": "Say which venue"},
+        writes=COORDINATORS,
+    ),
+    c(
+        "review-comment",
+        "review-comment",
+        lambda w: [w.cast.q2.pk, w.submitted.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"text": "Which venue?"},
         writes=COORDINATORS,
     ),
     c(
@@ -601,6 +645,25 @@ CASES = [
         E_MEMBERS,
     ),
     c("action-detail-elsewhere", "action-detail", lambda w: [w.cast.faraway.pk], E_MEMBERS),
+    c(
+        "action-follow-elsewhere",
+        "action-follow",
+        lambda w: [w.cast.faraway.pk],
+        (302, 404, 404, 404, 404, 404, 302, 302),
+        method="POST",
+        data=lambda w: {"follow": "yes"},
+        writes=frozenset({"charlie", "superuser"}),
+    ),
+    c("evidence-elsewhere", "evidence", lambda w: [w.e_evidence.pk], E_MEMBERS),
+    c(
+        "review-comment-elsewhere",
+        "review-comment",
+        lambda w: [w.e_q2.pk, w.e_submitted.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {"text": "Which venue?"},
+        writes=SUPERUSER,
+    ),
     c("agency-detail-elsewhere", "agency-detail", lambda w: [w.far_trust.slug], E_MEMBERS),
     c("agency-report-elsewhere", "agency-report", lambda w: [w.far_trust.slug], E_MEMBERS),
     c("period-new-elsewhere", "period-new", lambda w: [w.cast.other_plan.slug], E_VIEWER_REFUSED),
@@ -844,6 +907,9 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "plan-export-csv-GET": (200, 200),
     "action-detail-GET": (200, 200),
     "action-detail-restricted-GET": (302, 404),
+    # The public view shows reported updates only: the submitted one's file is public now,
+    # once it is submitted (a draft's would not be), as the update itself is.
+    "evidence-GET": (200, 200),
     "agency-detail-GET": (200, 200),
     "agency-report-GET": (200, 200),
     "period-new-GET": (302, 403),
@@ -856,6 +922,7 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "review-accept-POST": (302, 403),
     "review-return-POST": (302, 403),
     "review-amend-POST": (302, 403),
+    "review-comment-POST": (302, 403),
     "review-accept-all-POST": (302, 403),
     "review-remind-POST": (302, 403),
     "plan-import-GET": (302, 403),

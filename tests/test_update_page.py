@@ -616,7 +616,7 @@ def test_the_page_reads_last_quarters_updates_in_a_fixed_number_of_queries(
 def test_the_form_asks_the_browser_to_warn_before_leaving_unsaved_work(olive, cast):
     measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
     drawn = olive.get(page_url(cast)).content.decode()
-    assert '<form method="post" novalidate data-csp-unsaved>' in drawn
+    assert '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved>' in drawn
     assert 'src="/static/js/init.mjs"' in drawn
     # A page drawn again with work kept back counts as unsaved from the start.
     kept = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
@@ -719,7 +719,11 @@ def test_submit_all_still_sends_every_written_update(olive, cast):
 
 def test_pressing_enter_in_a_field_saves_a_draft_rather_than_submitting(olive, cast):
     html = olive.get(page_url(cast)).content.decode()
-    form = html[html.index('<form method="post" novalidate data-csp-unsaved') :]
+    form = html[
+        html.index(
+            '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved'
+        ) :
+    ]
     first_button = re.search(r"<button[^>]*>", form)[0]
     assert 'value="draft"' in first_button
 

@@ -1,6 +1,12 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
-from csp.models.cycle import CoordinatorDigest, PersonalLink
+from csp.models.cycle import (
+    ActionWatch,
+    CoordinatorDigest,
+    Evidence,
+    PersonalLink,
+    UpdateComment,
+)
 from csp.models.imports import ImportSettings
 from csp.models.partnerships import (
     District,
@@ -61,9 +67,11 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "ActionWatch",
     "Amendment",
     "CoordinatorDigest",
     "District",
+    "Evidence",
     "Funding",
     "Impact",
     "ImportSettings",
@@ -101,6 +109,7 @@ __all__ = [
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",
+    "UpdateComment",
     "UpdateState",
     "UpdateStatus",
 ]

@@ -1,6 +1,6 @@
 """What the update cycle keeps besides the updates themselves: when each coordinator was last
-sent a digest of the updates that came in, and the personal links of partners without an
-account."""
+sent a digest of the updates that came in, the personal links of partners without an account,
+who follows which action, each update's comments and the files attached to it as evidence."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from django.utils import timezone
 from sesame.tokens import parse_token
 from sesame.utils import get_token
 
+from csp.models.updates import refuse_if_locked
+
 MAX_GRACE_DAYS = 60
+COMMENT_MAX_LENGTH = 5000
 
 
 class CoordinatorDigest(models.Model):
@@ -207,3 +210,128 @@ class PersonalLink(models.Model):
         if parse_token(token, link_user, found.scope, max_age) is None:
             return None
         return found
+
+
+class ActionWatch(models.Model):
+    """Someone who follows an action: e-mailed when its status changes or an update of it is
+    accepted (``csp.notifications.TellingWatchers``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_watches"
+    )
+    action = models.ForeignKey("Action", on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "action"], name="one_watch_per_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.action_id}"
+
+
+class UpdateComment(models.Model):
+    """One message in an update's thread, between its lead and the coordinator.
+
+    A return is a comment too (``is_return``), so the thread tells the whole conversation.
+    """
+
+    update = models.ForeignKey("QuarterlyUpdate", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(max_length=COMMENT_MAX_LENGTH)
+    is_return = models.BooleanField(default=False, help_text="Sent with the update's return.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.update_id} by {self.author}: {self.text[:40]}"
+
+
+def evidence_path(evidence: Evidence, filename: str) -> str:
+    """Where the storage keeps a file: a random name, never the uploader's (which is kept as
+    ``name``), so a name cannot collide, guess another file's or climb out of the folder."""
+    suffix = EVIDENCE_TYPES[evidence.kind][0]
+    return f"evidence/{evidence.update.period_id}/{secrets.token_hex(16)}{suffix}"
+
+
+# What may be attached as evidence: the kind (as ``csp.evidence.sniff`` reads it from the file's
+# first bytes), its file name ending, the type it is served as, and how the pages name it.
+EVIDENCE_TYPES: dict[str, tuple[str, str, str]] = {
+    "pdf": (".pdf", "application/pdf", "PDF"),
+    "png": (".png", "image/png", "PNG image"),
+    "jpeg": (".jpg", "image/jpeg", "JPEG image"),
+    "gif": (".gif", "image/gif", "GIF image"),
+    "docx": (
+        ".docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "Word document",
+    ),
+    "xlsx": (
+        ".xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Excel spreadsheet",
+    ),
+    "pptx": (
+        ".pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "PowerPoint presentation",
+    ),
+    "odt": (".odt", "application/vnd.oasis.opendocument.text", "OpenDocument text"),
+    "ods": (".ods", "application/vnd.oasis.opendocument.spreadsheet", "OpenDocument spreadsheet"),
+    "odp": (".odp", "application/vnd.oasis.opendocument.presentation", "OpenDocument slides"),
+    "doc": (".doc", "application/msword", "Word 97–2003 document"),
+    "xls": (".xls", "application/vnd.ms-excel", "Excel 97–2003 spreadsheet"),
+    "ppt": (".ppt", "application/vnd.ms-powerpoint", "PowerPoint 97–2003 presentation"),
+}
+
+
+class Evidence(models.Model):
+    """A file attached to an update as evidence: a report, a photograph, a spreadsheet.
+
+    Kept through Django's storage API (``STORAGES["default"]``), so a site can put the files in
+    object storage. Shown with the update wherever the update is shown, and so never in the
+    public view unless the update itself is public. Like the update, fixed once its period is
+    reported, except in an amendment.
+    """
+
+    update = models.ForeignKey("QuarterlyUpdate", on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path, max_length=200)
+    name = models.CharField(max_length=200, help_text="The file's name as uploaded.")
+    kind = models.CharField(max_length=10, choices=[(k, v[2]) for k, v in EVIDENCE_TYPES.items()])
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.update_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        refuse_if_locked(self.update.period, self.update)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        refuse_if_locked(self.update.period, self.update)
+        name = self.file.name
+        result = super().delete(*args, **kwargs)
+        # The row is gone; the file follows once the transaction holds.
+        transaction.on_commit(lambda: self.file.storage.delete(name))
+        return result
+
+    @property
+    def content_type(self) -> str:
+        return EVIDENCE_TYPES[self.kind][1]
+
+    @property
+    def kind_label(self) -> str:
+        return EVIDENCE_TYPES[self.kind][2]

@@ -70,6 +70,12 @@ def figure(value: Decimal | int | float | None, measure: Any) -> str:
     return f"{number(value)} {unit}" if unit else number(value)
 
 
+@register.filter
+def get(mapping: dict[str, Any] | None, key: str) -> Any:
+    """``mapping[key]``, or ``None``: for dictionaries keyed by a slot."""
+    return (mapping or {}).get(key)
+
+
 STATE_TAG_CLASSES = {
     "missing": "govuk-tag--red",
     "draft": "govuk-tag--grey",

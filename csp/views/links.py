@@ -26,12 +26,13 @@ from csp import access, notifications
 from csp.models import Organisation, PeriodStatus, PersonalLink, ReportingPeriod
 from csp.models.cycle import MAX_GRACE_DAYS
 from csp.views.periods import coordinated_period
-from csp.views.updates import Writer, updates_page
+from csp.views.updates import Writer, updates_page, with_limited_uploads
 
 # -- the partner's side ---------------------------------------------------------------------------
 
 
 @never_cache
+@with_limited_uploads
 @require_http_methods(["GET", "HEAD", "POST"])
 def personal_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """``/links/<pk>/<token>/``: the holder's updates for the link's organisation and period."""

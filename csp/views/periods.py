@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csp import access, reminders
+from csp import access, notifications, reminders
 from csp.cycle import (
     MOVES,
     SHARED_LABEL,
@@ -53,8 +53,11 @@ from csp.models import (
     PrioritySummary,
     QuarterlyUpdate,
     ReportingPeriod,
+    UpdateComment,
     UpdateState,
 )
+from csp.models.cycle import COMMENT_MAX_LENGTH
+from csp.notifications import TellingWatchers
 from csp.quarters import FinancialQuarter
 from csp.views.common import refuse, visible_or_404
 
@@ -233,7 +236,7 @@ class FormError:
     """A failed form on the review page: which update, which form, and the message."""
 
     update_pk: int
-    form: str  # "return" or "amend"
+    form: str  # "return", "amend" or "comment"
     message: str
 
     @property
@@ -358,6 +361,15 @@ def reporting_organisations(slot: Slot) -> list[Any]:
     return slot.owing_leads
 
 
+def _telling(request: HttpRequest, updates: list[QuarterlyUpdate]) -> TellingWatchers:
+    """Tell the followers of these updates' actions what the coordinator's change did."""
+    return TellingWatchers(
+        {(u.action_id, u.period_id) for u in updates},
+        by=request.user,
+        base_url=request.build_absolute_uri("/"),
+    )
+
+
 def _back(request: HttpRequest, period: ReportingPeriod) -> HttpResponse:
     """Back to the review page where the coordinator was, the result shown in place."""
     place = ReviewPlace.of(request.POST)
@@ -386,7 +398,10 @@ def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, "Something went wrong with that form. Please try again.")
         return redirect("period-review", period.pk)
-    done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
+    with _telling(request, [update]) as told:
+        done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
+        if done:
+            told.accepted(update)
     if done:
         closing = " Its amendment is closed." if closed else ""
         messages.success(request, f"Accepted {update_name(update)}.{closing}")
@@ -406,7 +421,11 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
         messages.error(request, "Something went wrong with that form. Please try again.")
         return redirect("period-review", period.pk)
     comment = form.cleaned_data["comment"].replace("\r\n", "\n")
-    if _attempt(request, return_to_lead, update, form.cleaned_data["version"], comment)[0]:
+    with _telling(request, [update]):
+        done = _attempt(
+            request, return_to_lead, update, form.cleaned_data["version"], comment, request.user
+        )[0]
+    if done:
         who = update.organisation.name if update.organisation else "its lead"
         later = (
             " The period is closed, but a returned update stays open to its lead until the "
@@ -433,7 +452,9 @@ def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
         )
     reason = form.cleaned_data["reason"].replace("\r\n", "\n")
     user = request.user if isinstance(request.user, User) else None
-    if _attempt(request, open_amendment, update, reason, user)[0]:
+    with _telling(request, [update]):
+        done = _attempt(request, open_amendment, update, reason, user)[0]
+    if done:
         messages.success(
             request,
             f"{update_name(update)} is open for amendment. Its lead can change it; "
@@ -557,16 +578,54 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
     accepted, refused = [], []
-    for update in updates:
-        try:
-            accept(update, shown[update.pk])
-        except (Refused, ValidationError) as why:
-            refused.append(str(why) if isinstance(why, Refused) else " ".join(why.messages))
-        else:
-            accepted.append(update)
+    with _telling(request, updates) as told:
+        for update in updates:
+            try:
+                accept(update, shown[update.pk])
+            except (Refused, ValidationError) as why:
+                refused.append(str(why) if isinstance(why, Refused) else " ".join(why.messages))
+            else:
+                accepted.append(update)
+                told.accepted(update)
     if accepted:
         count = len(accepted)
         messages.success(request, f"Accepted {count} update{'s' if count != 1 else ''}.")
     for why in refused:
         messages.error(request, why)
     return redirect(place.url(period, done=True))
+
+
+# -- the coordinator's side of an update's conversation ---------------------------------------
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label="Comment for the lead",
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Enter a comment.",
+            "max_length": f"A comment can be at most {COMMENT_MAX_LENGTH:,} characters.",
+        },
+    )
+
+
+@require_POST
+def update_comment(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
+    """Add the coordinator's comment to an update's conversation; its author is e-mailed."""
+    period = coordinated_period(request, pk)
+    update = _update_in(period, update_pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _review_page(
+            request, period, FormError(update.pk, "comment", str(form.errors["text"][0]))
+        )
+    comment = UpdateComment.objects.create(
+        update=update,
+        author=request.user if isinstance(request.user, User) else None,
+        text=form.cleaned_data["text"].replace("\r\n", "\n").strip(),
+    )
+    told = notifications.tell_of_comment(comment, request.build_absolute_uri("/"))
+    emailed = f" {access.display_name(told[0])} has been e-mailed." if told else ""
+    messages.success(request, f"Your comment on {update_name(update)} is added.{emailed}")
+    return _back(request, period)

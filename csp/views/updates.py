@@ -11,17 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import wraps
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from csp import access, cycle, notifications
+from csp import access, cycle, evidence, notifications
 from csp.importers.plan_import import parse_number
 from csp.models import (
     Organisation,
@@ -33,9 +36,11 @@ from csp.models import (
     QuarterlyUpdate,
     ReportingPeriod,
     Role,
+    UpdateComment,
     UpdateState,
     UpdateStatus,
 )
+from csp.models.cycle import COMMENT_MAX_LENGTH, EVIDENCE_TYPES
 from csp.templatetags.csp_tags import figure, number
 from csp.views.common import refuse
 
@@ -280,6 +285,23 @@ def my_updates(request: HttpRequest) -> HttpResponse:
     )
 
 
+def with_limited_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read a view's uploads through ``evidence.LimitedUploads``: a file too large is cut off
+    while it arrives. The handlers must be set before anything reads the POST data, and the
+    CSRF check reads it, so the check is made here, after setting them (as Django's
+    documentation on upload handlers does)."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.upload_handlers.insert(0, evidence.LimitedUploads(request))
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+@with_limited_uploads
 def period_updates(request: HttpRequest, pk: int) -> HttpResponse:
     """``/updates/<period>/``: every update the user owes for the period, on one page."""
     if not request.user.is_authenticated:
@@ -319,15 +341,27 @@ def updates_page(request: HttpRequest, period: ReportingPeriod, writer: Writer) 
     """The period page for ``writer``: draw it, or save it."""
     mine = writer.organisations
     page = _Page.build(request, period, mine)
+    kept_comments: dict[str, str] = {}
     if request.method == "POST":
         intent = Intent.parse(request.POST.get("intent", ""))
         if intent is None:
             return HttpResponse("Choose Save as draft or Submit.", status=400)
-        if not _no_longer_editable(request, page.blocks):
-            withdrew = intent.withdraw and _withdraw(request, page, writer, intent.key)
-            saved = _save(request, page, writer, intent)
-            if saved.keys or withdrew:
-                if not saved.failed:
+        if _no_longer_editable(request, page.blocks):
+            kept_comments = _posted_comments(request, page)
+        else:
+            pairs = {(b.slot.action.pk, period.pk) for b in page.blocks}
+            base_url = request.build_absolute_uri("/")
+            extras = _has_comments_or_files(request, page)
+            with notifications.TellingWatchers(pairs, by=writer.user, base_url=base_url):
+                withdrew = intent.withdraw and _withdraw(request, page, writer, intent.key)
+                saved = _save(request, page, writer, intent, quiet=extras)
+            if saved.blocked:
+                # Nothing was saved, comments neither: they are shown again as typed.
+                kept_comments = _posted_comments(request, page)
+            elif extras:
+                extras, kept_comments = _comments_and_evidence(request, page, writer, saved.failed)
+            if saved.keys or withdrew or extras:
+                if not saved.failed and not kept_comments:
                     return redirect(request.path)
                 # Some were saved: draw those afresh (new versions), keep the others as typed.
                 page = _Page.build(request, period, mine, keep_bound=saved.failed)
@@ -357,10 +391,18 @@ def updates_page(request: HttpRequest, period: ReportingPeriod, writer: Writer) 
             "errors": errors,
             "conflicts": [b for b in page.blocks if b.conflict],
             # Typed work the page holds that is not stored: leaving it should warn.
-            "kept_back": bool(errors) or any(b.conflict or b.gone or b.stale for b in page.blocks),
+            "kept_back": bool(errors or kept_comments)
+            or any(b.conflict or b.gone or b.stale for b in page.blocks),
             "is_open": period.status == PeriodStatus.OPEN,
             "wide_layout": False,
             "link": writer.link,
+            # Where the page's files are fetched: through the link for its holder.
+            "evidence_prefix": f"{request.path}evidence/" if writer.link else "/evidence/",
+            "evidence_accept": ",".join(sorted({v[0] for v in EVIDENCE_TYPES.values()})),
+            "evidence_max_mb": settings.EVIDENCE_MAX_MB,
+            "comment_max": COMMENT_MAX_LENGTH,
+            # Comments not added, and the ones typed on a page drawn again: shown as typed.
+            "typed_comments": kept_comments,
         },
         status=400 if errors else 200,
     )
@@ -478,6 +520,7 @@ class _Saved:
 
     keys: set[str]
     failed: set[str]
+    blocked: bool = False  # nothing at all could be saved (a conflict, a locked period)
 
     @property
     def everything(self) -> bool:
@@ -510,7 +553,9 @@ def _withdraw(request: HttpRequest, page: _Page, writer: Writer, key: str) -> bo
     return True
 
 
-def _save(request: HttpRequest, page: _Page, writer: Writer, intent: Intent) -> _Saved:
+def _save(
+    request: HttpRequest, page: _Page, writer: Writer, intent: Intent, *, quiet: bool = False
+) -> _Saved:
     """Save every valid, changed update (and 4 Ps summary) on the page; keep back the others.
 
     A form with a problem (a figure that is not a number, an update submitted without a status)
@@ -542,7 +587,7 @@ def _save(request: HttpRequest, page: _Page, writer: Writer, intent: Intent) -> 
     if intent.submit == "ticked" and not any(b.form.cleaned_data.get("send") for b in valid):
         messages.warning(request, "No update was ticked, so nothing was submitted.")
     if not to_submit and not to_draft and not summaries_to_save:
-        if not failed and not intent.withdraw and intent.submit in ("none", "all"):
+        if not failed and not quiet and not intent.withdraw and intent.submit in ("none", "all"):
             messages.info(request, "Nothing to save: no update on the page was changed.")
         return _Saved(set(), failed)
 
@@ -587,10 +632,10 @@ def _save(request: HttpRequest, page: _Page, writer: Writer, intent: Intent) -> 
                 else "a summary you were editing."
             ),
         )
-        return _Saved(set(), failed | {b.slot.key for b in blocks})
+        return _Saved(set(), failed | {b.slot.key for b in blocks}, blocked=True)
     except PeriodLocked as locked:
         messages.error(request, f"Nothing was saved: {locked.messages[0]}")
-        return _Saved(set(), failed | {b.slot.key for b in blocks})
+        return _Saved(set(), failed | {b.slot.key for b in blocks}, blocked=True)
 
     submitted = len(to_submit) + (len(summaries_to_save) if submit_summaries else 0)
     drafted = len(to_draft) + (0 if submit_summaries else len(summaries_to_save))
@@ -617,6 +662,115 @@ def _save(request: HttpRequest, page: _Page, writer: Writer, intent: Intent) -> 
         messages.success(request, f"{done}.")
     saved = to_submit + to_draft
     return _Saved({b.slot.key for b in saved} | {f.prefix for f in summaries_to_save}, failed)
+
+
+def _posted_comments(request: HttpRequest, page: _Page) -> dict[str, str]:
+    return {
+        b.slot.key: text
+        for b in page.blocks
+        if (text := request.POST.get(f"{b.slot.key}-comment", "").strip())
+    }
+
+
+def _has_comments_or_files(request: HttpRequest, page: _Page) -> bool:
+    return any(
+        request.POST.get(f"{b.slot.key}-comment", "").strip()
+        or request.FILES.getlist(f"{b.slot.key}-evidence")
+        or request.POST.getlist(f"{b.slot.key}-remove-evidence")
+        for b in page.blocks
+    ) or bool(evidence.too_big(request))
+
+
+def _comments_and_evidence(
+    request: HttpRequest, page: _Page, writer: Writer, failed: set[str]
+) -> tuple[int, dict[str, str]]:
+    """Add the comments typed under each update, and attach (or remove) its files.
+
+    A comment goes on any update of the page that exists; files only on one its writer may
+    still change, and not on one kept back with a problem (choose the file again with it).
+    Returns how many things were done, and the comments not added (to show again as typed).
+    """
+    base_url = request.build_absolute_uri("/")
+    done = 0
+    kept: dict[str, str] = {}
+    for refusal in evidence.too_big(request):
+        messages.error(request, str(refusal))
+    for block in page.blocks:
+        slot, key = block.slot, block.slot.key
+        text = request.POST.get(f"{key}-comment", "").strip()
+        uploads = request.FILES.getlist(f"{key}-evidence")
+        removals = request.POST.getlist(f"{key}-remove-evidence")
+        if text and slot.update is None and slot.is_editable and key not in failed:
+            # A question before anything is written starts the update, as an empty draft.
+            try:
+                with transaction.atomic():
+                    cycle.save_update(
+                        slot,
+                        cycle.UpdateInput(UpdateStatus.NOT_GIVEN, "", "", {}, 0),
+                        user=writer.user,
+                        submit=False,
+                        organisation_ids=writer.organisations,
+                        history_reason=writer.history_reason,
+                    )
+            except (cycle.EditConflict, PeriodLocked):
+                pass  # someone started it meanwhile, or it is locked: said below
+        if text and (slot.update is None or len(text) > COMMENT_MAX_LENGTH):
+            kept[key] = text
+            messages.error(
+                request,
+                f"Your comment on {slot.action.reference} {slot.district_label} was not added: "
+                + (
+                    "the update has changed meanwhile; check it and send the comment again."
+                    if slot.update is None
+                    else f"a comment can be at most {COMMENT_MAX_LENGTH:,} characters."
+                ),
+            )
+        elif text:
+            comment = UpdateComment.objects.create(
+                update=slot.update, author=writer.user, text=text
+            )
+            notifications.tell_of_comment(comment, base_url)
+            messages.success(
+                request, f"Your comment on {slot.action.reference} {slot.district_label} is sent."
+            )
+            done += 1
+        if not (uploads or removals):
+            continue
+        where = f"{slot.action.reference} {slot.district_label}"
+        if key in failed or not slot.is_editable or slot.update is None:
+            messages.error(
+                request,
+                f"Files for {where} were not attached or removed: "
+                + (
+                    "fix the problem with the update and choose them again."
+                    if key in failed
+                    else "save the update as a draft first."
+                    if slot.update is None
+                    else "the update can no longer be changed."
+                ),
+            )
+            continue
+        try:
+            with transaction.atomic():
+                gone = slot.update.evidence.filter(
+                    pk__in=[int(r) for r in removals if r.isdigit() and len(r) < 12]
+                )
+                removed = [e.name for e in gone]
+                for item in gone:
+                    item.delete()
+                attached, refused = evidence.attach(slot.update, uploads, writer.user)
+        except PeriodLocked as locked:
+            messages.error(request, locked.messages[0])
+            continue
+        for refusal in refused:
+            messages.error(request, f"{where}: {refusal}")
+        if attached:
+            names = ", ".join(e.name for e in attached)
+            messages.success(request, f"Attached to {where}: {names}.")
+        if removed:
+            messages.success(request, f"Removed from {where}: {', '.join(removed)}.")
+        done += len(attached) + len(removed)
+    return done, kept
 
 
 def _updates(count: int) -> str:
