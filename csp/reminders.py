@@ -141,10 +141,15 @@ def remind_organisation(
         ReminderKind.OVERDUE if deadline is not None and deadline < today else ReminderKind.DUE_SOON
     )
     slots = PeriodSlots(period)
+    # Its own people: not those of a co-lead, who owe the same updates but are not being chased.
+    staff = set(
+        Officer.objects.filter(organisation_id=organisation_id).values_list("user_id", flat=True)
+    )
     owed = {
         user_id: mine
         for user_id, owed_slots in slots.recipients().items()
-        if (mine := [s for s in owed_slots if organisation_id in s.responsible_ids])
+        if user_id in staff
+        and (mine := [s for s in owed_slots if organisation_id in s.responsible_ids])
     }
     links = {
         user_id: (link, owed_slots)

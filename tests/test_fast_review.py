@@ -228,6 +228,10 @@ def test_reminding_an_organisation_now_sends_its_people_what_they_owe(
     cast = deadline_in_ten_days
     response = remind(alice, cast, cast.council)
     assert "Reminder sent to Olive Oakes (olive@example.invalid)." in text_of(response)
+    # Shown where the coordinator pressed it, above the table of organisations.
+    html = response.content.decode()
+    assert html.index("Reminder sent to") > html.index('id="review-result"')
+    assert html.index('id="by-organisation"') > html.index("Reminder sent to")
     [message] = mailoutbox
     assert message.to == ["olive@example.invalid"]
     assert "due by" in message.subject
@@ -326,3 +330,12 @@ def test_only_coordinators_remind(client, cast, who, mailoutbox):
     response = client.post(f"/periods/{cast.q2.pk}/remind/", {"organisation": cast.council.pk})
     assert response.status_code == 403
     assert mailoutbox == []
+
+
+def test_reminding_an_organisation_reaches_its_own_people_not_a_co_leads(alice, cast, mailoutbox):
+    from csp.models import ActionLead
+
+    ActionLead.objects.create(action=cast.hub, number=2, organisation=cast.police)
+    remind(alice, cast, cast.police)
+    assert [m.to for m in mailoutbox] == [["dave@example.invalid"]]
+    assert "1.1.2 Open a community safety hub (North): Missing" in mailoutbox[0].body

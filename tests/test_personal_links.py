@@ -147,7 +147,7 @@ def test_a_link_needs_a_deadline_and_a_future(alice, cast, watch):
     cast.q2.deadline = timezone.localdate() - timedelta(days=5)
     cast.q2.save()
     text = text_of(alice.post(f"/periods/{cast.q2.pk}/links/", data))
-    assert "the link would not work even today. Give more days." in text
+    assert "the link would not work even today. Give more days (up to 60)" in text
     assert not PersonalLink.objects.exists()
 
 
@@ -176,7 +176,8 @@ def test_the_link_opens_its_organisations_updates_for_its_period_only(client, ca
     # Not the council's nor the police's, though All partners' (leaflets) is its too.
     assert not any(name.startswith(slot(cast.hub, cast.north)) for name in fields)
     assert not any(name.startswith(slot(cast.patrols, cast.north)) for name in fields)
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"  # the address never reaches another site
+    assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"]
     assert 'href="/updates/"' not in page.content.decode()  # no "My updates" breadcrumb
 

@@ -44,8 +44,9 @@ def personal_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     PersonalLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     writer = Writer(link.user, {link.organisation_id}, link)
     response = updates_page(request, link.period, writer)
-    # The address is the key: never sent on to another site, never kept by a shared cache.
-    response["Referrer-Policy"] = "no-referrer"
+    # The address is the key: never kept by a cache (never_cache) nor listed by a search
+    # engine. The site's Referrer-Policy (same-origin) already keeps it from other sites; not
+    # "no-referrer", which makes browsers send "Origin: null" and the CSRF check refuse the form.
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -59,7 +60,7 @@ def _link_refused(
         if link is not None
         else []
     )
-    response = render(
+    return render(
         request,
         "links/refused.html",
         {
@@ -70,8 +71,6 @@ def _link_refused(
         },
         status=status,
     )
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 # -- the coordinator's side -----------------------------------------------------------------------
@@ -137,7 +136,8 @@ class LinkForm(forms.Form):
                 self.add_error(
                     "grace_days",
                     f"The deadline was {self.period.deadline:%-d %B %Y}: with {grace} days "
-                    "more, the link would not work even today. Give more days.",
+                    "more, the link would not work even today. Give more days (up to "
+                    f"{MAX_GRACE_DAYS}), or set the period a later deadline first.",
                 )
         return data
 

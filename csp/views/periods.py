@@ -299,6 +299,7 @@ def _review_page(
             "place": place,
             "organisation_choices": choices,
             "in_place": place.at is not None or request.GET.get("done") == "1",
+            "chased": request.GET.get("chased") == "1",
             "can_remind": period.status == PeriodStatus.OPEN,
             "link_count": len(PersonalLink.objects.filter(period=period).usable()),
             # The card the result goes before; if it is no longer shown, above the list.
@@ -529,7 +530,8 @@ def remind_now(request: HttpRequest, pk: int) -> HttpResponse:
     )
     for line in reminders.describe_for_coordinator(results, organisation):
         (messages.success if line.sent else messages.error)(request, line.text)
-    return redirect(f"{reverse('period-review', args=[period.pk])}#by-organisation")
+    # Back where the coordinator was: the result drawn above the table of organisations.
+    return redirect(f"{reverse('period-review', args=[period.pk])}?chased=1#review-result")
 
 
 # -- accepting every update shown at once -------------------------------------------------------

@@ -653,7 +653,8 @@ def _save(
     done = " and ".join(parts)
     if failed:
         kept = len(failed)
-        messages.success(
+        # Not a success banner: that would take the focus the error summary should have.
+        messages.warning(
             request,
             f"{done}. {_updates(kept)} {'was' if kept == 1 else 'were'} not saved: "
             "fix the problem shown and save again.",

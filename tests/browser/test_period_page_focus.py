@@ -62,6 +62,10 @@ def covered(page: Page, steps: int) -> tuple[list[str], int]:
     page.locator("body").focus()
     for _ in range(steps):
         page.keyboard.press("Tab")
+        # What a person sees once the page has drawn the next frame.
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
         where = page.evaluate(FOCUS_AND_BAR)
         if where["inBar"] or where["tag"] not in ("INPUT", "SELECT", "TEXTAREA", "BUTTON"):
             continue
