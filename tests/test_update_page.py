@@ -616,7 +616,10 @@ def test_the_page_reads_last_quarters_updates_in_a_fixed_number_of_queries(
 def test_the_form_asks_the_browser_to_warn_before_leaving_unsaved_work(olive, cast):
     measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
     drawn = olive.get(page_url(cast)).content.decode()
-    assert '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved>' in drawn
+    assert (
+        '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved data'
+        in drawn
+    )
     assert 'src="/static/js/init.mjs"' in drawn
     # A page drawn again with work kept back counts as unsaved from the start.
     kept = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
@@ -845,3 +848,121 @@ def test_a_target_of_one_reads_in_the_singular(olive, cast):
     )
     assert "Target: 1 campaign" in text_of(olive.get(page_url(cast)))
     assert "Target: 1 campaigns" not in text_of(olive.get(page_url(cast)))
+
+
+# Autosave (static/js/autosave.mjs posts intent=autosave)
+
+
+def autosave(client, cast, fields):
+    return client.post(page_url(cast), fields | {"intent": "autosave"})
+
+
+def test_autosave_saves_drafts_and_answers_the_new_versions(olive, cast):
+    fields = form_fields(olive.get(page_url(cast)))
+    response = autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Typed, autosaved",
+            f"{key(cast.hub, cast.north)}-comment": "Not a comment to send yet",
+        },
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["saved"] == [key(cast.hub, cast.north)]
+    assert answer["versions"] == {f"{key(cast.hub, cast.north)}-version": 1}
+    assert answer["message"].startswith("Draft saved automatically at ")
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (update.state, update.progress) == (UpdateState.DRAFT, "Typed, autosaved")
+    assert not update.comments.exists()  # comments go only with the editor's own save
+    # Nothing for the next page to say: the script showed it already.
+    assert "Draft saved" not in text_of(olive.get(page_url(cast)))
+    assert "1 update saved as a draft" not in text_of(olive.get(page_url(cast)))
+    # The next save carries the new version: no conflict.
+    again = fields | {
+        f"{key(cast.hub, cast.north)}-progress": "And again",
+        f"{key(cast.hub, cast.north)}-version": "1",
+    }
+    assert autosave(olive, cast, again).json()["versions"] == {
+        f"{key(cast.hub, cast.north)}-version": 2
+    }
+
+
+def test_autosave_never_submits(olive, cast):
+    fields = form_fields(olive.get(page_url(cast)))
+    autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-status": UpdateStatus.ON_TRACK,
+            f"{key(cast.hub, cast.north)}-progress": "Complete enough to submit",
+            f"{key(cast.hub, cast.north)}-send": "on",
+        },
+    )
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert update.state == UpdateState.DRAFT
+
+
+def test_autosave_leaves_a_form_with_a_problem_for_the_editor(olive, cast):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Visits")
+    fields = form_fields(olive.get(page_url(cast)))
+    answer = autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-m{measure.pk}": "lots",
+            f"{key(cast.hub, cast.south)}-progress": "Fine",
+        },
+    ).json()
+    assert answer["saved"] == [key(cast.hub, cast.south)]
+    assert answer["failed"] == [key(cast.hub, cast.north)]
+    assert "Some changes could not be saved: use Save as draft to see why." in answer["message"]
+
+
+def test_autosave_stops_at_someone_elses_change(olive, cast):
+    stale = form_fields(olive.get(page_url(cast)))
+    post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Saved elsewhere"})
+    response = autosave(olive, cast, stale | {f"{key(cast.hub, cast.north)}-progress": "Mine"})
+    assert response.status_code == 409
+    assert "Nothing was saved: someone else changed" in response.json()["message"]
+    assert QuarterlyUpdate.objects.get(
+        action=cast.hub, period=cast.q2, district=cast.north
+    ).progress == ("Saved elsewhere")
+
+
+def test_autosave_through_a_personal_link(client, cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from csp.models import PersonalLink
+
+    cast.q2.deadline = timezone.localdate() + timedelta(days=3)
+    cast.q2.save()
+    link = PersonalLink.create(
+        period=cast.q2,
+        organisation=cast.council,
+        holder_name="Pat",
+        holder_email="pat@example.invalid",
+        grace_days=0,
+        created_by=cast.alice,
+    )
+    fields = form_fields(client.get(link.path()))
+    answer = client.post(
+        link.path(),
+        fields | {f"{key(cast.hub, cast.north)}-progress": "Pat's", "intent": "autosave"},
+    ).json()
+    assert answer["saved"] == [key(cast.hub, cast.north)]
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert update.author == link.user
+    assert update.history.latest().history_change_reason.startswith("Through the personal link")
+
+
+def test_the_form_asks_for_autosave_only_where_there_is_something_to_write(olive, cast):
+    assert 'data-csp-autosave="30"' in olive.get(page_url(cast)).content.decode()
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+    assert "data-csp-autosave" not in olive.get(page_url(cast)).content.decode()

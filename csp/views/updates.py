@@ -20,8 +20,9 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from csp import access, cycle, evidence, notifications
@@ -48,6 +49,9 @@ SAVE_DRAFT = "draft"
 SUBMIT = "submit"
 SUBMIT_TICKED = "submit-ticked"
 WITHDRAW = "withdraw"
+# Sent by the page's script (static/js/autosave.mjs) every so often while the editor types.
+AUTOSAVE = "autosave"
+AUTOSAVE_SECONDS = 30
 
 
 class FigureField(forms.CharField):
@@ -342,6 +346,8 @@ def updates_page(request: HttpRequest, period: ReportingPeriod, writer: Writer) 
     mine = writer.organisations
     page = _Page.build(request, period, mine)
     kept_comments: dict[str, str] = {}
+    if request.method == "POST" and request.POST.get("intent") == AUTOSAVE:
+        return _autosave(request, page, writer)
     if request.method == "POST":
         intent = Intent.parse(request.POST.get("intent", ""))
         if intent is None:
@@ -401,6 +407,7 @@ def updates_page(request: HttpRequest, period: ReportingPeriod, writer: Writer) 
             "evidence_accept": ",".join(sorted({v[0] for v in EVIDENCE_TYPES.values()})),
             "evidence_max_mb": settings.EVIDENCE_MAX_MB,
             "comment_max": COMMENT_MAX_LENGTH,
+            "autosave_seconds": AUTOSAVE_SECONDS,
             # Comments not added, and the ones typed on a page drawn again: shown as typed.
             "typed_comments": kept_comments,
         },
@@ -663,6 +670,62 @@ def _save(
         messages.success(request, f"{done}.")
     saved = to_submit + to_draft
     return _Saved({b.slot.key for b in saved} | {f.prefix for f in summaries_to_save}, failed)
+
+
+class _Said:
+    """Stands in for a request's message storage: what a save would tell, kept here instead."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def add(self, level: int, message: str, extra_tags: str = "") -> None:
+        self.said.append(str(message))
+
+
+def _autosave(request: HttpRequest, page: _Page, writer: Writer) -> JsonResponse:
+    """Save, as drafts, every valid change on the page; answer the script with the new versions.
+
+    Nothing else is done: no submitting, no comments or files, nothing for the next page to
+    show. A form with a problem is left for the editor to save by hand, which shows it.
+    """
+    kept, request._messages = getattr(request, "_messages", None), _Said()  # type: ignore[attr-defined]
+    try:
+        if _no_longer_editable(request, page.blocks):
+            return JsonResponse(
+                {"saved": [], "versions": {}, "message": _said(request)}, status=409
+            )
+        saved = _save(request, page, writer, Intent("none"), quiet=True)
+    finally:
+        said = _said(request)
+        request._messages = kept  # type: ignore[attr-defined]
+    if saved.blocked:
+        return JsonResponse({"saved": [], "versions": {}, "message": said}, status=409)
+    versions = {
+        f"{b.slot.key}-version": b.slot.update.version
+        for b in page.blocks
+        if b.slot.key in saved.keys and b.slot.update is not None
+    }
+    versions |= {
+        f"{form.prefix}-version": form.instance.version
+        for _, form in page.summaries
+        if form.prefix in saved.keys
+    }
+    at = timezone.localtime()
+    message = f"Draft saved automatically at {at:%H:%M}." if saved.keys else ""
+    if saved.failed:
+        message += " Some changes could not be saved: use Save as draft to see why."
+    return JsonResponse(
+        {
+            "saved": sorted(saved.keys),
+            "failed": sorted(saved.failed),
+            "versions": versions,
+            "message": message.strip(),
+        }
+    )
+
+
+def _said(request: HttpRequest) -> str:
+    return " ".join(getattr(request, "_messages", _Said()).said)
 
 
 def _posted_comments(request: HttpRequest, page: _Page) -> dict[str, str]:

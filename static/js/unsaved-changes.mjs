@@ -1,24 +1,35 @@
 // Warns before leaving a page whose form holds changes that have not been saved.
 //
-// A form marked data-csp-unsaved is compared with what it held when the page was drawn; if it
-// differs when the visitor leaves (a link, the back button, closing the tab), the browser asks
-// first. Sending the form is not leaving. A page drawn with typed work the server kept back (a
-// figure to correct) is marked data-csp-unsaved="kept" and counts as changed from the start.
-// Without JavaScript nothing warns, and the page works as before.
+// A form marked data-csp-unsaved is compared, field by field, with what it held when the page
+// was drawn; if it differs when the visitor leaves (a link, the back button, closing the tab),
+// the browser asks first. Sending the form is not leaving. A page drawn with typed work the
+// server kept back (a figure to correct) is marked data-csp-unsaved="kept" and counts as
+// changed from the start. When autosave.mjs has stored some updates ("csp:saved", naming their
+// prefixes), their fields count as saved. Without JavaScript nothing warns, and the page works
+// as before.
 export function warnOfUnsavedChanges(root = document) {
   for (const form of root.querySelectorAll("form[data-csp-unsaved]")) {
     watch(form);
   }
 }
 
-// What the form would send, as text: files by name and size.
+// What the form would send, field by field: files by name and size.
 export function snapshot(form) {
-  const parts = [];
+  const fields = new Map();
   for (const [name, value] of new FormData(form)) {
     if (name === "csrfmiddlewaretoken") continue;
-    parts.push([name, typeof value === "string" ? value : `${value.name}:${value.size}`]);
+    const shown = typeof value === "string" ? value : `${value.name}:${value.size}`;
+    fields.set(name, [...(fields.get(name) || []), shown]);
   }
-  return JSON.stringify(parts);
+  return fields;
+}
+
+function differs(now, then) {
+  const names = new Set([...now.keys(), ...then.keys()]);
+  for (const name of names) {
+    if (JSON.stringify(now.get(name) || []) !== JSON.stringify(then.get(name) || [])) return true;
+  }
+  return false;
 }
 
 function watch(form) {
@@ -27,7 +38,7 @@ function watch(form) {
   let sending = false;
   const note = form.querySelector("[data-csp-unsaved-note]");
 
-  const changed = () => kept || snapshot(form) !== baseline;
+  const changed = () => kept || differs(snapshot(form), baseline);
   const show = () => {
     if (note) note.hidden = !changed();
   };
@@ -36,10 +47,18 @@ function watch(form) {
   form.addEventListener("submit", () => {
     sending = true;
   });
-  // Another module (autosave) says the form's contents are now stored.
-  form.addEventListener("csp:saved", () => {
-    baseline = snapshot(form);
-    kept = false;
+  form.addEventListener("csp:saved", (event) => {
+    // Those updates' own fields are stored now (not their comments or files: never autosaved).
+    const now = snapshot(form);
+    for (const prefix of event.detail?.saved || []) {
+      for (const [name, value] of now) {
+        if (name.startsWith(`${prefix}-`) && !/-(comment|evidence|remove-evidence)$/.test(name)) {
+          baseline.set(name, value);
+        }
+      }
+    }
+    // Work kept back by the server stays unsaved until a save takes it (it may fail again).
+    if (!event.detail?.failed?.length && !differs(now, baseline)) kept = false;
     show();
   });
   window.addEventListener("beforeunload", (event) => {

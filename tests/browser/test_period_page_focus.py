@@ -140,3 +140,42 @@ def test_leaving_with_unsaved_changes_asks_first(live_server: Any, chromium: Any
     expect(page.get_by_text("1 update saved as a draft.")).to_be_visible()
     assert asked == ["beforeunload"]
     page.context.close()
+
+
+@pytest.mark.usefixtures("demo")
+def test_drafts_save_themselves_and_then_leaving_asks_nothing(
+    live_server: Any, chromium: Any
+) -> None:
+    from csp.models import QuarterlyUpdate
+
+    page = open_period_page(chromium, live_server, DESKTOP)
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    progress = page.get_by_label("Progress this quarter for 1.1.2 Rochford")
+    progress.fill("Autosaved text")
+    expect(page.get_by_text("You have changes that are not saved yet.")).to_be_visible()
+    # What the timer does every 30 seconds, now.
+    page.locator("form[data-csp-autosave]").dispatch_event("csp:autosave")
+    expect(
+        page.get_by_text(re.compile(r"Draft saved automatically at \d\d:\d\d\."))
+    ).to_be_visible()
+    expect(page.get_by_text("You have changes that are not saved yet.")).to_be_hidden()
+    assert (
+        QuarterlyUpdate.objects.get(
+            period__year=2016,
+            period__quarter=2,
+            action__objective__priority__number=1,
+            action__objective__number=1,
+            action__number=2,
+            district__slug="rochford",
+        ).progress
+        == "Autosaved text"
+    )
+    # A save by hand afterwards is no conflict: the form took the new version.
+    progress.fill("Changed again by hand")
+    page.get_by_role("button", name="Save as draft").last.click()
+    expect(page.get_by_text("1 update saved as a draft.")).to_be_visible()
+    page.get_by_role("link", name="My updates").first.click()
+    page.wait_for_url("**/updates/")
+    assert asked == []
+    page.context.close()
