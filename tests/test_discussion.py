@@ -164,7 +164,7 @@ def test_accepting_many_sends_each_follower_one_e_mail(cast):
     first, second = submitted(cast, cast.hub, cast.north), submitted(cast, cast.hub, cast.south)
     signed_in(cast.alice).post(
         f"/periods/{cast.q2.pk}/accept-all/",
-        {"update": [f"{u.pk}:{u.version}" for u in (first, second)], "confirm": "yes"},
+        {"updates": ",".join(f"{u.pk}:{u.version}" for u in (first, second)), "confirm": "yes"},
     )
     [message] = to("bob@example.invalid")
     assert "accepted the North update" in message.body

@@ -52,7 +52,8 @@ def review(cast, query=""):
 
 
 def shown_pairs(html):
-    return re.findall(r'name="update" value="(\d+:\d+)"', html)
+    found = re.search(r'name="updates" value="([\d:,]*)"', html)
+    return found[1].split(",") if found and found[1] else []
 
 
 def state(update):
@@ -67,7 +68,7 @@ def test_the_review_page_offers_to_accept_all_shown(alice, cast, three):
 
 def test_accepting_all_first_asks_naming_how_many(alice, cast, three):
     pairs = shown_pairs(alice.get(review(cast)).content.decode())
-    response = alice.post(f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs})
+    response = alice.post(f"/periods/{cast.q2.pk}/accept-all/", {"updates": ",".join(pairs)})
     assert response.status_code == 200
     text = text_of(response)
     assert "Accept 3 updates?" in text
@@ -78,7 +79,9 @@ def test_accepting_all_first_asks_naming_how_many(alice, cast, three):
 def test_accepting_all_once_confirmed(alice, cast, three):
     pairs = shown_pairs(alice.get(review(cast)).content.decode())
     response = alice.post(
-        f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs, "confirm": "yes"}, follow=True
+        f"/periods/{cast.q2.pk}/accept-all/",
+        {"updates": ",".join(pairs), "confirm": "yes"},
+        follow=True,
     )
     assert {state(u) for u in three} == {UpdateState.ACCEPTED}
     text = text_of(response)
@@ -91,7 +94,9 @@ def test_one_changed_since_the_page_was_drawn_is_left_and_named(alice, cast, thr
     changed = three[1]
     assert QuarterlyUpdate.objects.claim_version(changed.pk, changed.version)  # edited meanwhile
     response = alice.post(
-        f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs, "confirm": "yes"}, follow=True
+        f"/periods/{cast.q2.pk}/accept-all/",
+        {"updates": ",".join(pairs), "confirm": "yes"},
+        follow=True,
     )
     assert [state(u) for u in three] == [
         UpdateState.ACCEPTED,
@@ -106,7 +111,7 @@ def test_one_changed_since_the_page_was_drawn_is_left_and_named(alice, cast, thr
 def test_a_withdrawn_update_is_not_accepted_by_accept_all(alice, cast, three):
     pairs = shown_pairs(alice.get(review(cast)).content.decode())
     QuarterlyUpdate.objects.filter(pk=three[0].pk).update(state=UpdateState.DRAFT)
-    alice.post(f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs, "confirm": "yes"})
+    alice.post(f"/periods/{cast.q2.pk}/accept-all/", {"updates": ",".join(pairs), "confirm": "yes"})
     assert state(three[0]) == UpdateState.DRAFT
 
 
@@ -116,7 +121,7 @@ def test_accept_all_takes_only_this_periods_updates(alice, cast, three):
     )
     alice.post(
         f"/periods/{cast.q2.pk}/accept-all/",
-        {"update": [f"{other.pk}:{other.version}", "junk", "1:x"], "confirm": "yes"},
+        {"updates": f"{other.pk}:{other.version},junk,1:x,:,99999999999999:1", "confirm": "yes"},
     )
     assert state(other) == UpdateState.SUBMITTED
 
@@ -129,7 +134,11 @@ def test_showing_one_organisations_updates_and_accepting_those(alice, cast, thre
     assert "Accept all 2 shown" in html
     alice.post(
         f"/periods/{cast.q2.pk}/accept-all/",
-        {"update": shown_pairs(html), "confirm": "yes", "organisation": "castle-council"},
+        {
+            "updates": ",".join(shown_pairs(html)),
+            "confirm": "yes",
+            "organisation": "castle-council",
+        },
     )
     assert [state(u) for u in three] == [
         UpdateState.ACCEPTED,
@@ -188,7 +197,9 @@ def test_accept_all_in_a_reported_period_is_refused_by_the_lock(alice, cast, thr
     pairs = shown_pairs(alice.get(review(cast)).content.decode())
     ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
     response = alice.post(
-        f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs, "confirm": "yes"}, follow=True
+        f"/periods/{cast.q2.pk}/accept-all/",
+        {"updates": ",".join(pairs), "confirm": "yes"},
+        follow=True,
     )
     assert {state(u) for u in three} == {UpdateState.SUBMITTED}
     assert "2016/17 Q2 has been reported and is locked." in text_of(response)
@@ -200,7 +211,7 @@ def test_only_coordinators_accept_all(client, cast, three, who):
     client.force_login(getattr(cast, who))
     pairs = [f"{u.pk}:{u.version}" for u in three]
     response = client.post(
-        f"/periods/{cast.q2.pk}/accept-all/", {"update": pairs, "confirm": "yes"}
+        f"/periods/{cast.q2.pk}/accept-all/", {"updates": ",".join(pairs), "confirm": "yes"}
     )
     assert response.status_code == 403
     assert {state(u) for u in three} == {UpdateState.SUBMITTED}
@@ -339,3 +350,25 @@ def test_reminding_an_organisation_reaches_its_own_people_not_a_co_leads(alice, 
     remind(alice, cast, cast.police)
     assert [m.to for m in mailoutbox] == [["dave@example.invalid"]]
     assert "1.1.2 Open a community safety hub (North): Missing" in mailoutbox[0].body
+
+
+def test_accepting_all_of_a_period_with_more_than_a_thousand_shown(alice, cast):
+    """Django refuses a POST of over 1,000 fields: the page sends the list in one."""
+    objective = cast.hub.objective
+    many = []
+    for n in range(520):
+        action = make.action(objective, description=f"Extra {n}", lead=cast.police)
+        for district in (cast.north, cast.south):
+            many.append(submitted(cast, action, district, cast.police))
+    html = alice.get(review(cast)).content.decode()
+    assert len(shown_pairs(html)) == 1040
+    confirm = alice.post(
+        f"/periods/{cast.q2.pk}/accept-all/", {"updates": ",".join(shown_pairs(html))}
+    )
+    assert "Accept 1040 updates?" in text_of(confirm)
+    done = alice.post(
+        f"/periods/{cast.q2.pk}/accept-all/",
+        {"updates": ",".join(shown_pairs(html)), "confirm": "yes"},
+        follow=True,
+    )
+    assert "Accepted 1040 updates." in text_of(done)

@@ -490,7 +490,7 @@ CASES = [
         lambda w: [w.cast.q2.pk],
         COORDINATOR_POST,
         method="POST",
-        data=lambda w: {"update": f"{w.submitted.pk}:{w.submitted.version}", "confirm": "yes"},
+        data=lambda w: {"updates": f"{w.submitted.pk}:{w.submitted.version}", "confirm": "yes"},
         writes=COORDINATORS,
     ),
     c(
@@ -727,7 +727,7 @@ CASES = [
         E_VIEWER_REFUSED_POST,
         method="POST",
         data=lambda w: {
-            "update": f"{w.e_submitted.pk}:{w.e_submitted.version}",
+            "updates": f"{w.e_submitted.pk}:{w.e_submitted.version}",
             "confirm": "yes",
         },
         writes=SUPERUSER,

@@ -546,10 +546,12 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
     """
     period = coordinated_period(request, pk)
     place = ReviewPlace.of(request.POST)
+    # One field, "12:3,14:1,…", however many are shown: a field each would pass Django's
+    # DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) on a large period and be refused outright.
     shown: dict[int, int] = {}
-    for pair in request.POST.getlist("update"):
-        update_pk, _, version = pair.partition(":")
-        if update_pk.isdigit() and version.isdigit() and len(shown) < 10_000:
+    for pair in request.POST.get("updates", "").split(",")[:20_000]:
+        update_pk, _, version = pair.strip().partition(":")
+        if update_pk.isdigit() and version.isdigit() and len(update_pk) < 12 and len(version) < 12:
             shown[int(update_pk)] = int(version)
     updates = list(
         QuarterlyUpdate.objects.filter(
@@ -575,7 +577,8 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
                 "plan": period.plan,
                 "partnership": period.plan.partnership,
                 "updates": updates,
-                "versions": shown,
+                # Each at the version the review page showed, not as it is now.
+                "shown": ",".join(f"{u.pk}:{shown[u.pk]}" for u in updates),
                 "place": place,
             },
         )
