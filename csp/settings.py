@@ -220,6 +220,12 @@ if COORDINATOR_DIGEST_MINUTES < 1:
         f"COORDINATOR_DIGEST_MINUTES: expected 1 or more, got {COORDINATOR_DIGEST_MINUTES}"
     )
 
+# The period page posts about six fields for each update an officer owes (status, progress,
+# risks, figures, version, a comment): an officer of a county body owing a few hundred updates
+# passes Django's default of 1,000, which refuses the whole page. The size of what is posted
+# stays bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, Django's default).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
 # Files attached to updates as evidence may be at most this large each (csp.evidence).
 EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 10)
 if not 1 <= EVIDENCE_MAX_MB <= 200:

@@ -966,3 +966,15 @@ def test_the_form_asks_for_autosave_only_where_there_is_something_to_write(olive
     cast.q2.status = PeriodStatus.CLOSED
     cast.q2.save()
     assert "data-csp-autosave" not in olive.get(page_url(cast)).content.decode()
+
+
+def test_a_page_of_many_updates_saves_whole(olive, cast):
+    """An officer owing hundreds of updates posts thousands of fields: Django's default limit
+    (1,000) would refuse the whole page, typed work and all."""
+    for n in range(160):
+        make.action(cast.hub.objective, description=f"Extra {n}", lead=cast.council)
+    fields = form_fields(olive.get(page_url(cast)))
+    assert len(fields) > 1000
+    response = post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Among many"})
+    assert response.status_code == 302
+    assert QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2, action=cast.hub)
