@@ -164,3 +164,16 @@ def test_the_cache_is_each_process_unless_redis_is_named():
     }
     with pytest.raises(ImproperlyConfigured, match="CACHE_URL: unsupported scheme 'memcached'"):
         cache_from_url("memcached://x:11211")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "COORDINATOR_DIGEST_MINUTES: expected 1 or more, got 0"),
+        ("hourly", "COORDINATOR_DIGEST_MINUTES: expected a whole number, got 'hourly'"),
+    ],
+)
+def test_a_bad_digest_interval_stops_start_up(value, message):
+    result = start_settings(DEBUG="1", COORDINATOR_DIGEST_MINUTES=value)
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -1,5 +1,12 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.cycle import (
+    ActionWatch,
+    CoordinatorDigest,
+    Evidence,
+    PersonalLink,
+    UpdateComment,
+)
 from csp.models.imports import ImportJob, ImportSettings
 from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
@@ -62,10 +69,13 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "ActionWatch",
     "AgencyReportRender",
     "Amendment",
     "BackgroundJob",
+    "CoordinatorDigest",
     "District",
+    "Evidence",
     "Funding",
     "Impact",
     "ImportJob",
@@ -84,6 +94,7 @@ __all__ = [
     "PartnershipRole",
     "PeriodLocked",
     "PeriodStatus",
+    "PersonalLink",
     "Plan",
     "PlanChangedWhileRendering",
     "PlanStatus",
@@ -104,6 +115,7 @@ __all__ = [
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",
+    "UpdateComment",
     "UpdateState",
     "UpdateStatus",
 ]
