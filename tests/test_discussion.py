@@ -507,3 +507,87 @@ def test_a_link_holder_downloads_only_the_files_of_the_updates_it_opens(cast):
     theirs.save()
     assert holder.get(f"{link.path()}evidence/{theirs.pk}/").status_code == 404
     assert holder.get(f"/evidence/{item.pk}/").status_code == 302  # not signed in anywhere
+
+
+# -- found attacking it ---------------------------------------------------------------------------
+
+
+def evidence_on(update, name="f.pdf", content=PDF):
+    from django.core.files.base import ContentFile
+
+    item = Evidence(update=update, name=name, kind="pdf", size=len(content))
+    item.file.save(".pdf", ContentFile(content), save=False)
+    item.save()
+    return item
+
+
+@pytest.mark.parametrize("state", [UpdateState.DRAFT, UpdateState.RETURNED])
+def test_a_file_of_another_organisations_unsent_update_is_not_for_other_members(cast, state):
+    """A draft (or a returned update) is shown to its own writers and the coordinator only: the
+    police officer and a viewer, members though they are, may not fetch its files by number."""
+    draft = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=state)
+    item = evidence_on(draft)
+    assert signed_in(cast.dave).get(f"/evidence/{item.pk}/").status_code == 404
+    assert signed_in(cast.bob).get(f"/evidence/{item.pk}/").status_code == 404
+    assert signed_in(cast.clara).get(f"/evidence/{item.pk}/").status_code == 404
+    # Its writer and the coordinator still may, as their pages list it.
+    assert signed_in(cast.olive).get(f"/evidence/{item.pk}/").status_code == 200
+    assert signed_in(cast.alice).get(f"/evidence/{item.pk}/").status_code == 200
+    # Once submitted, every member sees the update on the action page, and so its files.
+    QuarterlyUpdate.objects.filter(pk=draft.pk).update(state=UpdateState.SUBMITTED)
+    assert signed_in(cast.dave).get(f"/evidence/{item.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'report".pdf\r\nX-Injected: yes',
+        "../../etc/passwd",
+        "a" * 500 + ".pdf",
+        "<svg onload=x>.svg",
+    ],
+)
+def test_a_hostile_file_name_is_kept_as_a_name_and_served_safely(cast, name):
+    olive = signed_in(cast.olive)
+    polyglot = PDF + b"<html><script>alert(1)</script></html>"
+    attach(olive, cast, SimpleUploadedFile(name, polyglot, "text/html"))
+    item = Evidence.objects.get()
+    assert "/" not in item.name and "\n" not in item.name and len(item.name) <= 200
+    assert item.file.name.startswith(f"evidence/{cast.q2.pk}/")
+    assert ".." not in item.file.name
+    download = olive.get(f"/evidence/{item.pk}/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert "X-Injected" not in download
+
+
+def test_the_coordinators_comment_is_not_e_mailed_to_an_author_who_has_left(cast):
+    """The thread of an update is the partnership's: its author, gone from the partnership
+    since, is not sent what the coordinator writes on it."""
+    update = submitted(cast, cast.hub, cast.north)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(author=cast.olive)
+    PartnershipRole.objects.filter(user=cast.olive).delete()
+    signed_in(cast.alice).post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/", {"text": "Restricted detail"}
+    )
+    assert UpdateComment.objects.filter(text="Restricted detail").exists()
+    assert to("olive@example.invalid") == []
+
+
+def test_a_comment_with_markup_and_a_line_break_in_names_is_plain_in_the_e_mail(cast):
+    update = submitted(cast, cast.hub, cast.north)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(author=cast.olive)
+    type(cast.alice).objects.filter(pk=cast.alice.pk).update(first_name="Al\r\nBcc: x@evil.test")
+    signed_in(cast.alice).post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/",
+        {"text": "<script>alert(1)</script> & more"},
+    )
+    [message] = to("olive@example.invalid")
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.bcc == [] and "x@evil.test" not in message.message().get("Bcc", "")
+    assert "<script>alert(1)</script> & more" in message.body  # plain text, not entities
+    page = signed_in(cast.olive).get(page_url(cast)).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
