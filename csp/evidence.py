@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import transaction
 from django.http import HttpRequest
 
 from csp.models import Evidence, QuarterlyUpdate
@@ -107,9 +108,30 @@ def check(upload: UploadedFile, update: QuarterlyUpdate | None, already: int) ->
 def attach(
     update: QuarterlyUpdate, uploads: list[UploadedFile], user: Any
 ) -> tuple[list[Evidence], list[Refusal]]:
-    """Attach each of ``uploads`` that may be, through the storage API; say why not the others."""
+    """Attach each of ``uploads`` that may be, through the storage API; say why not the others.
+
+    The update's row is locked while its files are counted and added, so two uploads at once
+    cannot both find room for the last files (the second waits, then counts the first's).
+    """
     attached: list[Evidence] = []
     refused: list[Refusal] = []
+    with transaction.atomic():
+        list(
+            QuarterlyUpdate.objects.select_for_update(of=("self",))
+            .filter(pk=update.pk)
+            .values("pk")
+        )
+        _attach_locked(update, uploads, user, attached, refused)
+    return attached, refused
+
+
+def _attach_locked(
+    update: QuarterlyUpdate,
+    uploads: list[UploadedFile],
+    user: Any,
+    attached: list[Evidence],
+    refused: list[Refusal],
+) -> None:
     count = update.evidence.count()
     for upload in uploads:
         verdict = check(upload, update, count)
@@ -127,7 +149,6 @@ def attach(
         evidence.save()
         attached.append(evidence)
         count += 1
-    return attached, refused
 
 
 def _display_name(name: str | None) -> str:

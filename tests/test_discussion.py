@@ -591,3 +591,46 @@ def test_a_comment_with_markup_and_a_line_break_in_names_is_plain_in_the_e_mail(
     page = signed_in(cast.olive).get(page_url(cast)).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="two concurrent write transactions need PostgreSQL; run with DATABASE_URL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_at_once_still_leave_at_most_ten_files():
+    """Each request counts the files there before adding its own: two at once, both counting
+    none, would leave twelve. The second waits for the first and is told which were refused."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from csp import evidence
+    from tests.cast import build_cast
+
+    cast = build_cast()
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="draft")
+    start = threading.Barrier(2)
+    refused: list[str] = []
+    errors: list[BaseException] = []
+
+    def upload(tag: str) -> None:
+        try:
+            start.wait(timeout=10)
+            with transaction.atomic():
+                files = [SimpleUploadedFile(f"{tag}{n}.pdf", PDF) for n in range(6)]
+                _, no = evidence.attach(QuarterlyUpdate.objects.get(pk=update.pk), files, None)
+                refused.extend(r.name for r in no)
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(tag,)) for tag in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert Evidence.objects.filter(update=update).count() == 10
+    assert len(refused) == 2
