@@ -412,6 +412,79 @@ def test_reminding_an_organisation_now_reaches_its_links_holder(alice, cast, wat
     assert "Reminder sent to Jane Doe (jane@watch.example)." in text_of(response)
 
 
+# -- found attacking it ---------------------------------------------------------------------------
+
+
+def test_the_token_is_never_written_to_the_log(client, cast, watch, caplog):
+    """Django logs every answer of 400 and more with its address; a link's page answers 400 when
+    a figure is mistyped and its token still works, so the log would hold a working key."""
+    from csp.models import Measure
+
+    measure = Measure.objects.create(action=watch.action, description="Schemes")
+    link = make_link(cast, watch)
+    token = link.token()
+    address = reverse("personal-link", args=[link.pk, token])
+    prefix = slot(watch.action, cast.north)
+    with caplog.at_level("INFO"):
+        page = client.get(address)
+        response = client.post(
+            address, form_fields(page) | {f"{prefix}-m{measure.pk}": "lots", "intent": "draft"}
+        )
+        assert response.status_code == 400
+        client.get(f"{address}evidence/999999/")  # 404
+    assert caplog.records, "Django logs the refused requests"
+    assert token not in caplog.text
+    assert f"/links/{link.pk}/" in caplog.text
+
+
+def test_guessing_link_addresses_is_slowed_down(client, cast, watch, settings):
+    """A token cannot be guessed, but one address may not try thousands: after a few refused
+    links it is told to wait, even for a good one, while a holder using theirs is not counted."""
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"personal-link": (3, 300)}
+    link = make_link(cast, watch)
+    for _ in range(5):
+        assert client.get(link.path()).status_code == 200  # its own holder: never limited
+    for n in range(3):
+        assert client.get(f"/links/{link.pk}/guess{n}/").status_code == 404
+    refused = client.get(f"/links/{link.pk}/guess9/")
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert client.get(link.path()).status_code == 429
+    assert Client(REMOTE_ADDR="10.9.9.9").get(link.path()).status_code == 200
+
+
+def test_a_coordinators_comment_does_not_go_to_a_link_that_no_longer_works(client, cast, watch):
+    link = make_link(cast, watch)
+    prefix = slot(watch.action, cast.north)
+    client.post(
+        link.path(),
+        form_fields(client.get(link.path()))
+        | {
+            f"{prefix}-status": UpdateStatus.ON_TRACK,
+            f"{prefix}-progress": "Done",
+            "intent": f"submit:{prefix}",
+        },
+    )
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    link.revoke(cast.alice)
+    mail.outbox.clear()
+    coordinator = Client()
+    coordinator.force_login(cast.alice)
+    coordinator.post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/", {"text": "Thanks, one question"}
+    )
+    assert [m for m in mail.outbox if m.to == ["jane@watch.example"]] == []
+
+
+def test_guessing_the_address_of_a_links_files_counts_too(client, cast, watch, settings):
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"personal-link": (2, 300)}
+    link = make_link(cast, watch)
+    for n in range(2):
+        assert client.get(f"/links/{link.pk}/guess{n}/evidence/1/").status_code == 404
+    assert client.get(f"/links/{link.pk}/guess/evidence/1/").status_code == 429
+    assert client.get(link.path()).status_code == 429
+
+
 # -- every other page refuses it ---------------------------------------------------------------
 # Every page and action of the permission matrix (tests/test_permission_matrix.py covers every
 # address of csp/urls.py that takes an object, and the pages that take none), requested by a

@@ -14,8 +14,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from csp import access, cycle
+from csp import access, cycle, ratelimit
 from csp.models import Evidence, PersonalLink, QuarterlyUpdate
+from csp.views.links import LINK_RATE_SCOPE, guessing
 
 
 def _download(item: Evidence, *, private: bool) -> HttpResponse:
@@ -70,7 +71,12 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def link_evidence_file(request: HttpRequest, pk: int, token: str, evidence_pk: int) -> HttpResponse:
     """A file of one of the updates a personal link opens, for the link's holder."""
+    refused = guessing(request)
+    if refused is not None:
+        return refused
     link = PersonalLink.opened_by(pk, token)
+    if link is None:
+        ratelimit.retry_after(request, LINK_RATE_SCOPE)  # counts this refusal, as the page does
     if link is None or not link.is_usable():
         raise Http404
     item = Evidence.objects.filter(pk=evidence_pk, update__period=link.period).first()
