@@ -634,3 +634,32 @@ def test_two_uploads_at_once_still_leave_at_most_ten_files():
     assert not errors, errors
     assert Evidence.objects.filter(update=update).count() == 10
     assert len(refused) == 2
+
+
+def test_files_of_a_reported_period_are_fixed_by_every_path(cast):
+    """Not only one at a time: a queryset's delete or update (a shell, a command), or moving a
+    file onto an open update, would take it out from under an issued report."""
+    from csp.models import PeriodLocked
+
+    kept = evidence_on(make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north))
+    open_update = QuarterlyUpdate.objects.filter(period=cast.q1).first()
+    ReportingPeriod.objects.filter(pk=cast.q1.pk).update(status=PeriodStatus.OPEN)
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).delete()
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).update(update=open_update)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).update(name="renamed.pdf")
+    moved = Evidence.objects.get(pk=kept.pk)
+    moved.update = open_update
+    with pytest.raises(PeriodLocked):
+        moved.save()
+    stored = Evidence.objects.get(pk=kept.pk)
+    assert (stored.update_id, stored.name) == (kept.update_id, "f.pdf")
+    assert default_storage.exists(stored.file.name)
+    # Nor onto a reported update in bulk; files of open periods move freely.
+    other = evidence_on(open_update)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=other.pk).update(update=kept.update)
+    assert Evidence.objects.filter(pk=other.pk).update(name="fine.pdf") == 1
