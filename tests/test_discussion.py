@@ -663,3 +663,24 @@ def test_files_of_a_reported_period_are_fixed_by_every_path(cast):
     with pytest.raises(PeriodLocked):
         Evidence.objects.filter(pk=other.pk).update(update=kept.update)
     assert Evidence.objects.filter(pk=other.pk).update(name="fine.pdf") == 1
+
+
+def test_more_files_than_django_takes_in_one_request_is_a_400_and_changes_nothing(cast):
+    olive = signed_in(cast.olive)
+    response = attach(olive, cast, *[SimpleUploadedFile(f"f{n}.pdf", PDF) for n in range(101)])
+    assert response.status_code == 400
+    assert not Evidence.objects.exists()
+
+
+def test_files_and_updates_of_another_organisation_are_out_of_reach_of_forged_fields(cast):
+    """Olive (council) names the police's file and update on her own page: neither moves."""
+    police = make.update(
+        cast.patrols, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.SUBMITTED
+    )
+    theirs = evidence_on(police)
+    olive = signed_in(cast.olive)
+    mine = prefix(cast.hub, cast.north)
+    post_page(olive, cast, **{f"{mine}__progress": "Mine", f"{mine}__remove-evidence": theirs.pk})
+    post_page(olive, cast, intent=f"withdraw:{prefix(cast.patrols, cast.north)}")
+    assert Evidence.objects.filter(pk=theirs.pk).exists()
+    assert QuarterlyUpdate.objects.get(pk=police.pk).state == UpdateState.SUBMITTED

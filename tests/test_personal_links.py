@@ -485,6 +485,109 @@ def test_guessing_the_address_of_a_links_files_counts_too(client, cast, watch, s
     assert client.get(link.path()).status_code == 429
 
 
+def test_every_post_of_the_cycle_needs_the_csrf_token(cast, watch):
+    """The new forms (a link's page, its autosave, accept all, remind, links, comments,
+    following) refuse a POST from another site: no token, no change."""
+    link = make_link(cast, watch)
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="submitted")
+    prefix = slot(watch.action, cast.north)
+    forged = {f"{prefix}-version": "0", f"{prefix}-progress": "From elsewhere"}
+    holder = Client(enforce_csrf_checks=True)
+    assert holder.post(link.path(), forged | {"intent": "draft"}).status_code == 403
+    assert holder.post(link.path(), forged | {"intent": "autosave"}).status_code == 403
+    coordinator = Client(enforce_csrf_checks=True)
+    coordinator.force_login(cast.alice)
+    q2 = cast.q2.pk
+    for url, data in [
+        (
+            f"/periods/{q2}/accept-all/",
+            {"updates": f"{update.pk}:{update.version}", "confirm": "yes"},
+        ),
+        (f"/periods/{q2}/remind/", {"organisation": watch.pk}),
+        (
+            f"/periods/{q2}/links/",
+            {
+                "organisation": watch.pk,
+                "holder_name": "X",
+                "holder_email": "x@y.example",
+                "grace_days": "1",
+            },
+        ),
+        (f"/periods/{q2}/links/{link.pk}/revoke/", {}),
+        (f"/periods/{q2}/links/{link.pk}/send/", {}),
+        (f"/periods/{q2}/updates/{update.pk}/comment/", {"text": "Forged"}),
+        (f"/actions/{cast.hub.pk}/follow/", {"follow": "yes"}),
+        (f"/updates/{q2}/", forged | {"intent": "autosave"}),
+    ]:
+        assert coordinator.post(url, data).status_code == 403, url
+    assert not QuarterlyUpdate.objects.filter(action=watch.action).exists()
+    assert QuarterlyUpdate.objects.get(pk=update.pk).state == UpdateState.SUBMITTED
+    assert PersonalLink.objects.count() == 1 and PersonalLink.objects.get().revoked_at is None
+    assert mail.outbox == []
+
+
+def test_an_autosave_through_the_link_never_submits_nor_reaches_another_organisation(
+    client, cast, watch
+):
+    link = make_link(cast, watch)
+    mine = slot(watch.action, cast.north)
+    theirs = slot(cast.hub, cast.north)
+    page = form_fields(client.get(link.path()))
+    response = client.post(
+        link.path(),
+        page
+        | {
+            f"{mine}-status": UpdateStatus.ON_TRACK,
+            f"{mine}-progress": "Typed",
+            f"{mine}-send": "on",
+            f"{theirs}-version": "0",
+            f"{theirs}-progress": "Forged",
+            "intent": "autosave",
+            "submit": f"submit:{mine}",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["saved"] == [mine]
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    assert (update.state, update.progress) == (UpdateState.DRAFT, "Typed")
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+    # A stale version: refused as a conflict, the stored text kept.
+    stale = client.post(link.path(), page | {f"{mine}-progress": "Older tab", "intent": "autosave"})
+    assert stale.status_code == 409
+    assert QuarterlyUpdate.objects.get(pk=update.pk).progress == "Typed"
+
+
+def test_a_link_replayed_after_its_period_is_reported_changes_nothing(client, cast, watch):
+    link = make_link(cast, watch)
+    mine = slot(watch.action, cast.north)
+    page = form_fields(client.get(link.path()))
+    client.post(link.path(), page | {f"{mine}-progress": "Before", "intent": "draft"})
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    page = form_fields(client.get(link.path()))
+    from csp.models import PeriodStatus, ReportingPeriod
+
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+    for intent in ("draft", "autosave", f"submit:{mine}"):
+        response = client.post(
+            link.path(),
+            page
+            | {
+                f"{mine}-status": UpdateStatus.ON_TRACK,
+                f"{mine}-progress": "After",
+                f"{mine}-comment": "Late word",
+                f"{mine}-evidence": __import__(
+                    "django.core.files.uploadedfile", fromlist=["x"]
+                ).SimpleUploadedFile("late.pdf", b"%PDF-1.4 late"),
+                "intent": intent,
+            },
+        )
+        assert response.status_code < 500, intent
+    stored = QuarterlyUpdate.objects.get(pk=update.pk)
+    assert (stored.progress, stored.state) == ("Before", UpdateState.DRAFT)
+    assert not stored.evidence.exists()
+    assert not stored.comments.exists()
+
+
 # -- every other page refuses it ---------------------------------------------------------------
 # Every page and action of the permission matrix (tests/test_permission_matrix.py covers every
 # address of csp/urls.py that takes an object, and the pages that take none), requested by a
