@@ -654,3 +654,60 @@ def test_the_admin_refuses_it(link_world, holder):
     response = holder.get(f"/admin/?sesame={token}")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+# Addresses the matrix does not list (they take no object, or are not the site's own views):
+# with the token, each answers as it answers a visitor who never had a link.
+EXTRA_ADDRESSES = [
+    "/",
+    "/actions/",
+    "/actions/export.csv",
+    "/actions/export.xlsx",
+    "/plans/template.xlsx",
+    "/updates/",
+    "/reports/",
+    "/admin/csp/quarterlyupdate/",
+    "/admin/auth/user/",
+    "/admin/csp/partnershiprole/add/",
+]
+
+
+@pytest.mark.parametrize("address", EXTRA_ADDRESSES)
+def test_addresses_without_an_object_answer_as_for_a_stranger(link_world, holder, address):
+    token = link_world.link.token()
+    with_token = holder.get(f"{address}?sesame={token}")
+    stranger = Client().get(address)
+    assert with_token.status_code == stranger.status_code, address
+    if stranger.status_code == 302:
+        assert with_token["Location"].split("?")[0] == stranger["Location"].split("?")[0]
+    assert "_auth_user_id" not in holder.session
+
+
+@pytest.mark.parametrize("intent", ["autosave", "draft", "submit"])
+def test_the_period_pages_save_and_autosave_refuse_it(link_world, holder, intent):
+    """The signed-in period page, its JSON autosave included, is not the link's page."""
+    token = link_world.link.token()
+    period = link_world.link.period
+    before = matrix.snapshot()
+    response = holder.post(
+        f"/updates/{period.pk}/?sesame={token}", {"intent": intent, "x-version": "0"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert matrix.snapshot() == before
+
+
+def test_with_the_extra_addresses_every_page_of_the_site_is_tried():
+    from django.urls import resolve
+
+    from csp.urls import urlpatterns
+
+    named = {
+        p.name
+        for p in urlpatterns
+        if getattr(p, "name", None) and not str(p.pattern).startswith("accounts/")
+    }
+    tried = {case.url for case in OTHER_CASES} | {
+        resolve(a).url_name for a in EXTRA_ADDRESSES if not a.startswith("/admin/")
+    }
+    assert named - tried == LINKS_OWN
