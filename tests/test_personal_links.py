@@ -176,7 +176,8 @@ def test_the_link_opens_its_organisations_updates_for_its_period_only(client, ca
     # Not the council's nor the police's, though All partners' (leaflets) is its too.
     assert not any(name.startswith(slot(cast.hub, cast.north)) for name in fields)
     assert not any(name.startswith(slot(cast.patrols, cast.north)) for name in fields)
-    assert page["Referrer-Policy"] == "same-origin"  # the address never reaches another site
+    # The address never reaches another site, nor our own server's log as a Referer.
+    assert page["Referrer-Policy"] == "strict-origin"
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"]
     assert 'href="/updates/"' not in page.content.decode()  # no "My updates" breadcrumb
