@@ -684,3 +684,28 @@ def test_files_and_updates_of_another_organisation_are_out_of_reach_of_forged_fi
     post_page(olive, cast, intent=f"withdraw:{prefix(cast.patrols, cast.north)}")
     assert Evidence.objects.filter(pk=theirs.pk).exists()
     assert QuarterlyUpdate.objects.get(pk=police.pk).state == UpdateState.SUBMITTED
+
+
+def test_an_upload_that_fails_half_way_leaves_no_file_behind(cast, monkeypatch):
+    """The period is reported while the second of two files is being attached: neither is
+    attached, and the first, already written to the storage, is removed again."""
+    from csp import evidence
+    from csp.models import PeriodLocked
+
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="draft")
+    real_save = Evidence.save
+    saved = []
+
+    def report_meanwhile(self, *args, **kwargs):
+        saved.append(self.file.name)
+        if len(saved) == 2:
+            ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Evidence, "save", report_meanwhile)
+    files = [SimpleUploadedFile(f"f{n}.pdf", PDF) for n in range(2)]
+    with pytest.raises(PeriodLocked):
+        evidence.attach(update, files, cast.olive)
+    assert not Evidence.objects.exists()
+    assert len(saved) == 2
+    assert not any(default_storage.exists(name) for name in saved)
