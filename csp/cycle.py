@@ -307,6 +307,15 @@ class PeriodSlots:
         ids = set(organisation_ids)
         return [slot for slot in self.slots if slot.responsible_ids & ids]
 
+    def holds(self, update_pk: int, organisation_ids: Iterable[int]) -> bool:
+        """Is update ``update_pk`` on the period page of these organisations' writers?
+
+        Who may see an update before it is submitted (a draft, a returned one) besides the
+        coordinator: whoever writes it, on that page or through a personal link.
+        """
+        slots = self.for_organisations(organisation_ids)
+        return any(s.update is not None and s.update.pk == update_pk for s in slots)
+
     def for_user(self, user: access.AnyUser) -> list[Slot]:
         """The slots ``user`` may write: their organisations', if their role writes updates."""
         if not access.writes_updates_in(user, self.partnership.pk):

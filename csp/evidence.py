@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import transaction
 from django.http import HttpRequest
 
 from csp.models import Evidence, QuarterlyUpdate
@@ -107,26 +108,45 @@ def check(upload: UploadedFile, update: QuarterlyUpdate | None, already: int) ->
 def attach(
     update: QuarterlyUpdate, uploads: list[UploadedFile], user: Any
 ) -> tuple[list[Evidence], list[Refusal]]:
-    """Attach each of ``uploads`` that may be, through the storage API; say why not the others."""
+    """Attach each of ``uploads`` that may be, through the storage API; say why not the others.
+
+    The update's row is locked while its files are counted and added, so two uploads at once
+    cannot both find room for the last files (the second waits, then counts the first's). If
+    any fails (the period reported meanwhile, the database gone), none is attached, and the
+    files already written to the storage are removed again: no row, no file.
+    """
     attached: list[Evidence] = []
     refused: list[Refusal] = []
-    count = update.evidence.count()
-    for upload in uploads:
-        verdict = check(upload, update, count)
-        if isinstance(verdict, Refusal):
-            refused.append(verdict)
-            continue
-        evidence = Evidence(
-            update=update,
-            name=_display_name(upload.name),
-            kind=verdict,
-            size=upload.size,
-            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        evidence.file.save(EVIDENCE_TYPES[verdict][0], upload, save=False)
-        evidence.save()
-        attached.append(evidence)
-        count += 1
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            list(
+                QuarterlyUpdate.objects.select_for_update(of=("self",))
+                .filter(pk=update.pk)
+                .values("pk")
+            )
+            count = update.evidence.count()
+            for upload in uploads:
+                verdict = check(upload, update, count)
+                if isinstance(verdict, Refusal):
+                    refused.append(verdict)
+                    continue
+                evidence = Evidence(
+                    update=update,
+                    name=_display_name(upload.name),
+                    kind=verdict,
+                    size=upload.size,
+                    uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+                )
+                evidence.file.save(EVIDENCE_TYPES[verdict][0], upload, save=False)
+                stored.append(evidence.file.name)
+                evidence.save()
+                attached.append(evidence)
+                count += 1
+    except BaseException:
+        for name in stored:
+            Evidence.file.field.storage.delete(name)
+        raise
     return attached, refused
 
 

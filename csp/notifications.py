@@ -343,11 +343,19 @@ def tell_of_comment(comment: UpdateComment, base_url: str) -> list[User]:
     author = comment.author
     from_coordinator = author is not None and access.is_coordinator(author, partnership.pk)
     if from_coordinator:
-        to = [update.author] if update.author is not None else []
         link = getattr(update.author, "personal_link", None) if update.author else None
+        # Only while the author may still open the update: a member of the partnership, or
+        # the holder of a link that works. One who has left is not sent the thread.
+        if link is not None:
+            still = link.is_usable()
+        else:
+            still = update.author is not None and access.sees_restricted(
+                update.author, partnership.pk
+            )
+        to = [update.author] if update.author is not None and still else []
         address = (
             base_url.rstrip("/") + link.path()
-            if link is not None and link.is_usable()
+            if link is not None
             else base_url.rstrip("/") + reverse("period-updates", args=[update.period_id])
         )
     else:

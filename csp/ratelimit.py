@@ -61,6 +61,18 @@ def retry_after(request: HttpRequest, scope: str) -> int | None:
     return max(1, math.ceil((window + 1) * seconds - now))
 
 
+def waiting(request: HttpRequest, scope: str) -> int | None:
+    """Seconds to wait if this visitor is already over ``scope``'s limit, without counting this
+    request: for limits that count only failures (``retry_after`` counts one)."""
+    count, seconds = settings.RATE_LIMITS[scope]
+    now = time.time()
+    window = int(now // seconds)
+    asked = cache.get(f"rate:{scope}:{visitor(request)}:{window}", 0)
+    if asked < count:
+        return None
+    return max(1, math.ceil((window + 1) * seconds - now))
+
+
 def too_many_requests(request: HttpRequest, wait: int, what: str) -> HttpResponse:
     """The 429 page: what was asked for too often, and when to try again."""
     minutes = math.ceil(wait / 60)

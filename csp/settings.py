@@ -162,6 +162,8 @@ RATE_LIMITS = {
     "sign-in": env_rate("SIGN_IN_RATE_LIMIT", (30, 60)),
     # Each asks the mail server to send a message.
     "password-reset": env_rate("PASSWORD_RESET_RATE_LIMIT", (5, 300)),
+    # Personal links refused (a wrong or broken token): nobody tries addresses by the thousand.
+    "personal-link": env_rate("PERSONAL_LINK_RATE_LIMIT", (20, 300)),
 }
 
 # What one request of a signed-out visitor may cost (csp/budget.py): seconds of the request
@@ -238,7 +240,12 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"hide_link_tokens": {"()": "csp.log_filters.HideLinkTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The loggers that write request addresses: never a personal link's token.
+    "loggers": {
+        name: {"filters": ["hide_link_tokens"]} for name in ("django.request", "django.server")
+    },
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", {"DEBUG", "INFO", "WARNING", "ERROR"}, "INFO"),

@@ -507,3 +507,205 @@ def test_a_link_holder_downloads_only_the_files_of_the_updates_it_opens(cast):
     theirs.save()
     assert holder.get(f"{link.path()}evidence/{theirs.pk}/").status_code == 404
     assert holder.get(f"/evidence/{item.pk}/").status_code == 302  # not signed in anywhere
+
+
+# -- found attacking it ---------------------------------------------------------------------------
+
+
+def evidence_on(update, name="f.pdf", content=PDF):
+    from django.core.files.base import ContentFile
+
+    item = Evidence(update=update, name=name, kind="pdf", size=len(content))
+    item.file.save(".pdf", ContentFile(content), save=False)
+    item.save()
+    return item
+
+
+@pytest.mark.parametrize("state", [UpdateState.DRAFT, UpdateState.RETURNED])
+def test_a_file_of_another_organisations_unsent_update_is_not_for_other_members(cast, state):
+    """A draft (or a returned update) is shown to its own writers and the coordinator only: the
+    police officer and a viewer, members though they are, may not fetch its files by number."""
+    draft = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=state)
+    item = evidence_on(draft)
+    assert signed_in(cast.dave).get(f"/evidence/{item.pk}/").status_code == 404
+    assert signed_in(cast.bob).get(f"/evidence/{item.pk}/").status_code == 404
+    assert signed_in(cast.clara).get(f"/evidence/{item.pk}/").status_code == 404
+    # Its writer and the coordinator still may, as their pages list it.
+    assert signed_in(cast.olive).get(f"/evidence/{item.pk}/").status_code == 200
+    assert signed_in(cast.alice).get(f"/evidence/{item.pk}/").status_code == 200
+    # Once submitted, every member sees the update on the action page, and so its files.
+    QuarterlyUpdate.objects.filter(pk=draft.pk).update(state=UpdateState.SUBMITTED)
+    assert signed_in(cast.dave).get(f"/evidence/{item.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'report".pdf\r\nX-Injected: yes',
+        "../../etc/passwd",
+        "a" * 500 + ".pdf",
+        "<svg onload=x>.svg",
+    ],
+)
+def test_a_hostile_file_name_is_kept_as_a_name_and_served_safely(cast, name):
+    olive = signed_in(cast.olive)
+    polyglot = PDF + b"<html><script>alert(1)</script></html>"
+    attach(olive, cast, SimpleUploadedFile(name, polyglot, "text/html"))
+    item = Evidence.objects.get()
+    assert "/" not in item.name and "\n" not in item.name and len(item.name) <= 200
+    assert item.file.name.startswith(f"evidence/{cast.q2.pk}/")
+    assert ".." not in item.file.name
+    download = olive.get(f"/evidence/{item.pk}/")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert "X-Injected" not in download
+
+
+def test_the_coordinators_comment_is_not_e_mailed_to_an_author_who_has_left(cast):
+    """The thread of an update is the partnership's: its author, gone from the partnership
+    since, is not sent what the coordinator writes on it."""
+    update = submitted(cast, cast.hub, cast.north)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(author=cast.olive)
+    PartnershipRole.objects.filter(user=cast.olive).delete()
+    signed_in(cast.alice).post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/", {"text": "Restricted detail"}
+    )
+    assert UpdateComment.objects.filter(text="Restricted detail").exists()
+    assert to("olive@example.invalid") == []
+
+
+def test_a_comment_with_markup_and_a_line_break_in_names_is_plain_in_the_e_mail(cast):
+    update = submitted(cast, cast.hub, cast.north)
+    QuarterlyUpdate.objects.filter(pk=update.pk).update(author=cast.olive)
+    type(cast.alice).objects.filter(pk=cast.alice.pk).update(first_name="Al\r\nBcc: x@evil.test")
+    signed_in(cast.alice).post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/",
+        {"text": "<script>alert(1)</script> & more"},
+    )
+    [message] = to("olive@example.invalid")
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.bcc == [] and "x@evil.test" not in message.message().get("Bcc", "")
+    assert "<script>alert(1)</script> & more" in message.body  # plain text, not entities
+    page = signed_in(cast.olive).get(page_url(cast)).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="two concurrent write transactions need PostgreSQL; run with DATABASE_URL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_uploads_at_once_still_leave_at_most_ten_files():
+    """Each request counts the files there before adding its own: two at once, both counting
+    none, would leave twelve. The second waits for the first and is told which were refused."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from csp import evidence
+    from tests.cast import build_cast
+
+    cast = build_cast()
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="draft")
+    start = threading.Barrier(2)
+    refused: list[str] = []
+    errors: list[BaseException] = []
+
+    def upload(tag: str) -> None:
+        try:
+            start.wait(timeout=10)
+            with transaction.atomic():
+                files = [SimpleUploadedFile(f"{tag}{n}.pdf", PDF) for n in range(6)]
+                _, no = evidence.attach(QuarterlyUpdate.objects.get(pk=update.pk), files, None)
+                refused.extend(r.name for r in no)
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upload, args=(tag,)) for tag in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert Evidence.objects.filter(update=update).count() == 10
+    assert len(refused) == 2
+
+
+def test_files_of_a_reported_period_are_fixed_by_every_path(cast):
+    """Not only one at a time: a queryset's delete or update (a shell, a command), or moving a
+    file onto an open update, would take it out from under an issued report."""
+    from csp.models import PeriodLocked
+
+    kept = evidence_on(make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north))
+    open_update = QuarterlyUpdate.objects.filter(period=cast.q1).first()
+    ReportingPeriod.objects.filter(pk=cast.q1.pk).update(status=PeriodStatus.OPEN)
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).delete()
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).update(update=open_update)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=kept.pk).update(name="renamed.pdf")
+    moved = Evidence.objects.get(pk=kept.pk)
+    moved.update = open_update
+    with pytest.raises(PeriodLocked):
+        moved.save()
+    stored = Evidence.objects.get(pk=kept.pk)
+    assert (stored.update_id, stored.name) == (kept.update_id, "f.pdf")
+    assert default_storage.exists(stored.file.name)
+    # Nor onto a reported update in bulk; files of open periods move freely.
+    other = evidence_on(open_update)
+    with pytest.raises(PeriodLocked):
+        Evidence.objects.filter(pk=other.pk).update(update=kept.update)
+    assert Evidence.objects.filter(pk=other.pk).update(name="fine.pdf") == 1
+
+
+def test_more_files_than_django_takes_in_one_request_is_a_400_and_changes_nothing(cast):
+    olive = signed_in(cast.olive)
+    response = attach(olive, cast, *[SimpleUploadedFile(f"f{n}.pdf", PDF) for n in range(101)])
+    assert response.status_code == 400
+    assert not Evidence.objects.exists()
+
+
+def test_files_and_updates_of_another_organisation_are_out_of_reach_of_forged_fields(cast):
+    """Olive (council) names the police's file and update on her own page: neither moves."""
+    police = make.update(
+        cast.patrols, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.SUBMITTED
+    )
+    theirs = evidence_on(police)
+    olive = signed_in(cast.olive)
+    mine = prefix(cast.hub, cast.north)
+    post_page(olive, cast, **{f"{mine}__progress": "Mine", f"{mine}__remove-evidence": theirs.pk})
+    post_page(olive, cast, intent=f"withdraw:{prefix(cast.patrols, cast.north)}")
+    assert Evidence.objects.filter(pk=theirs.pk).exists()
+    assert QuarterlyUpdate.objects.get(pk=police.pk).state == UpdateState.SUBMITTED
+
+
+def test_an_upload_that_fails_half_way_leaves_no_file_behind(cast, monkeypatch):
+    """The period is reported while the second of two files is being attached: neither is
+    attached, and the first, already written to the storage, is removed again."""
+    from csp import evidence
+    from csp.models import PeriodLocked
+
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="draft")
+    real_save = Evidence.save
+    saved = []
+
+    def report_meanwhile(self, *args, **kwargs):
+        saved.append(self.file.name)
+        if len(saved) == 2:
+            ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Evidence, "save", report_meanwhile)
+    files = [SimpleUploadedFile(f"f{n}.pdf", PDF) for n in range(2)]
+    with pytest.raises(PeriodLocked):
+        evidence.attach(update, files, cast.olive)
+    assert not Evidence.objects.exists()
+    assert len(saved) == 2
+    assert not any(default_storage.exists(name) for name in saved)

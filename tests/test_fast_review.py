@@ -372,3 +372,59 @@ def test_accepting_all_of_a_period_with_more_than_a_thousand_shown(alice, cast):
         follow=True,
     )
     assert "Accepted 1040 updates." in text_of(done)
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="two concurrent write transactions need PostgreSQL; run with DATABASE_URL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_coordinators_accepting_all_at_once_accept_each_once_and_tell_once():
+    import threading
+
+    from django.contrib.auth.models import User
+    from django.core import mail
+    from django.db import connection
+    from django.test import Client
+
+    from csp.models import ActionWatch, PartnershipRole
+    from tests.cast import build_cast
+
+    cast = build_cast()
+    updates = [
+        submitted(cast, cast.hub, cast.north, cast.council),
+        submitted(cast, cast.hub, cast.south, cast.council),
+    ]
+    second = User.objects.create_user("amir", "amir@example.invalid", "pw")
+    PartnershipRole.objects.create(user=second, partnership=cast.castle, role="coordinator")
+    ActionWatch.objects.create(user=cast.bob, action=cast.hub)
+    shown = ",".join(f"{u.pk}:{u.version}" for u in updates)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def accept_all(user) -> None:
+        try:
+            client = Client()
+            client.force_login(user)
+            start.wait(timeout=10)
+            client.post(f"/periods/{cast.q2.pk}/accept-all/", {"updates": shown, "confirm": "yes"})
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    mail.outbox = []
+    threads = [threading.Thread(target=accept_all, args=(u,)) for u in (cast.alice, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert {state(u) for u in updates} == {UpdateState.ACCEPTED}
+    for update in updates:
+        accepted = [
+            h for h in QuarterlyUpdate.history.filter(id=update.pk) if h.state == "accepted"
+        ]
+        assert len(accepted) == 1
+    told = [m for m in mail.outbox if m.to == ["bob@example.invalid"]]
+    assert len(told) == 1, [m.body for m in told]

@@ -176,7 +176,8 @@ def test_the_link_opens_its_organisations_updates_for_its_period_only(client, ca
     # Not the council's nor the police's, though All partners' (leaflets) is its too.
     assert not any(name.startswith(slot(cast.hub, cast.north)) for name in fields)
     assert not any(name.startswith(slot(cast.patrols, cast.north)) for name in fields)
-    assert page["Referrer-Policy"] == "same-origin"  # the address never reaches another site
+    # The address never reaches another site, nor our own server's log as a Referer.
+    assert page["Referrer-Policy"] == "strict-origin"
     assert page["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in page["Cache-Control"] or "no-cache" in page["Cache-Control"]
     assert 'href="/updates/"' not in page.content.decode()  # no "My updates" breadcrumb
@@ -412,6 +413,182 @@ def test_reminding_an_organisation_now_reaches_its_links_holder(alice, cast, wat
     assert "Reminder sent to Jane Doe (jane@watch.example)." in text_of(response)
 
 
+# -- found attacking it ---------------------------------------------------------------------------
+
+
+def test_the_token_is_never_written_to_the_log(client, cast, watch, caplog):
+    """Django logs every answer of 400 and more with its address; a link's page answers 400 when
+    a figure is mistyped and its token still works, so the log would hold a working key."""
+    from csp.models import Measure
+
+    measure = Measure.objects.create(action=watch.action, description="Schemes")
+    link = make_link(cast, watch)
+    token = link.token()
+    address = reverse("personal-link", args=[link.pk, token])
+    prefix = slot(watch.action, cast.north)
+    with caplog.at_level("INFO"):
+        page = client.get(address)
+        response = client.post(
+            address, form_fields(page) | {f"{prefix}-m{measure.pk}": "lots", "intent": "draft"}
+        )
+        assert response.status_code == 400
+        client.get(f"{address}evidence/999999/")  # 404
+    assert caplog.records, "Django logs the refused requests"
+    assert token not in caplog.text
+    assert f"/links/{link.pk}/" in caplog.text
+
+
+def test_guessing_link_addresses_is_slowed_down(client, cast, watch, settings):
+    """A token cannot be guessed, but one address may not try thousands: after a few refused
+    links it is told to wait, even for a good one, while a holder using theirs is not counted."""
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"personal-link": (3, 300)}
+    link = make_link(cast, watch)
+    for _ in range(5):
+        assert client.get(link.path()).status_code == 200  # its own holder: never limited
+    for n in range(3):
+        assert client.get(f"/links/{link.pk}/guess{n}/").status_code == 404
+    refused = client.get(f"/links/{link.pk}/guess9/")
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert client.get(link.path()).status_code == 429
+    assert Client(REMOTE_ADDR="10.9.9.9").get(link.path()).status_code == 200
+
+
+def test_a_coordinators_comment_does_not_go_to_a_link_that_no_longer_works(client, cast, watch):
+    link = make_link(cast, watch)
+    prefix = slot(watch.action, cast.north)
+    client.post(
+        link.path(),
+        form_fields(client.get(link.path()))
+        | {
+            f"{prefix}-status": UpdateStatus.ON_TRACK,
+            f"{prefix}-progress": "Done",
+            "intent": f"submit:{prefix}",
+        },
+    )
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    link.revoke(cast.alice)
+    mail.outbox.clear()
+    coordinator = Client()
+    coordinator.force_login(cast.alice)
+    coordinator.post(
+        f"/periods/{cast.q2.pk}/updates/{update.pk}/comment/", {"text": "Thanks, one question"}
+    )
+    assert [m for m in mail.outbox if m.to == ["jane@watch.example"]] == []
+
+
+def test_guessing_the_address_of_a_links_files_counts_too(client, cast, watch, settings):
+    settings.RATE_LIMITS = settings.RATE_LIMITS | {"personal-link": (2, 300)}
+    link = make_link(cast, watch)
+    for n in range(2):
+        assert client.get(f"/links/{link.pk}/guess{n}/evidence/1/").status_code == 404
+    assert client.get(f"/links/{link.pk}/guess/evidence/1/").status_code == 429
+    assert client.get(link.path()).status_code == 429
+
+
+def test_every_post_of_the_cycle_needs_the_csrf_token(cast, watch):
+    """The new forms (a link's page, its autosave, accept all, remind, links, comments,
+    following) refuse a POST from another site: no token, no change."""
+    link = make_link(cast, watch)
+    update = make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="submitted")
+    prefix = slot(watch.action, cast.north)
+    forged = {f"{prefix}-version": "0", f"{prefix}-progress": "From elsewhere"}
+    holder = Client(enforce_csrf_checks=True)
+    assert holder.post(link.path(), forged | {"intent": "draft"}).status_code == 403
+    assert holder.post(link.path(), forged | {"intent": "autosave"}).status_code == 403
+    coordinator = Client(enforce_csrf_checks=True)
+    coordinator.force_login(cast.alice)
+    q2 = cast.q2.pk
+    for url, data in [
+        (
+            f"/periods/{q2}/accept-all/",
+            {"updates": f"{update.pk}:{update.version}", "confirm": "yes"},
+        ),
+        (f"/periods/{q2}/remind/", {"organisation": watch.pk}),
+        (
+            f"/periods/{q2}/links/",
+            {
+                "organisation": watch.pk,
+                "holder_name": "X",
+                "holder_email": "x@y.example",
+                "grace_days": "1",
+            },
+        ),
+        (f"/periods/{q2}/links/{link.pk}/revoke/", {}),
+        (f"/periods/{q2}/links/{link.pk}/send/", {}),
+        (f"/periods/{q2}/updates/{update.pk}/comment/", {"text": "Forged"}),
+        (f"/actions/{cast.hub.pk}/follow/", {"follow": "yes"}),
+        (f"/updates/{q2}/", forged | {"intent": "autosave"}),
+    ]:
+        assert coordinator.post(url, data).status_code == 403, url
+    assert not QuarterlyUpdate.objects.filter(action=watch.action).exists()
+    assert QuarterlyUpdate.objects.get(pk=update.pk).state == UpdateState.SUBMITTED
+    assert PersonalLink.objects.count() == 1 and PersonalLink.objects.get().revoked_at is None
+    assert mail.outbox == []
+
+
+def test_an_autosave_through_the_link_never_submits_nor_reaches_another_organisation(
+    client, cast, watch
+):
+    link = make_link(cast, watch)
+    mine = slot(watch.action, cast.north)
+    theirs = slot(cast.hub, cast.north)
+    page = form_fields(client.get(link.path()))
+    response = client.post(
+        link.path(),
+        page
+        | {
+            f"{mine}-status": UpdateStatus.ON_TRACK,
+            f"{mine}-progress": "Typed",
+            f"{mine}-send": "on",
+            f"{theirs}-version": "0",
+            f"{theirs}-progress": "Forged",
+            "intent": "autosave",
+            "submit": f"submit:{mine}",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["saved"] == [mine]
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    assert (update.state, update.progress) == (UpdateState.DRAFT, "Typed")
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+    # A stale version: refused as a conflict, the stored text kept.
+    stale = client.post(link.path(), page | {f"{mine}-progress": "Older tab", "intent": "autosave"})
+    assert stale.status_code == 409
+    assert QuarterlyUpdate.objects.get(pk=update.pk).progress == "Typed"
+
+
+def test_a_link_replayed_after_its_period_is_reported_changes_nothing(client, cast, watch):
+    link = make_link(cast, watch)
+    mine = slot(watch.action, cast.north)
+    page = form_fields(client.get(link.path()))
+    client.post(link.path(), page | {f"{mine}-progress": "Before", "intent": "draft"})
+    update = QuarterlyUpdate.objects.get(action=watch.action)
+    page = form_fields(client.get(link.path()))
+    from csp.models import PeriodStatus, ReportingPeriod
+
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+    for intent in ("draft", "autosave", f"submit:{mine}"):
+        response = client.post(
+            link.path(),
+            page
+            | {
+                f"{mine}-status": UpdateStatus.ON_TRACK,
+                f"{mine}-progress": "After",
+                f"{mine}-comment": "Late word",
+                f"{mine}-evidence": __import__(
+                    "django.core.files.uploadedfile", fromlist=["x"]
+                ).SimpleUploadedFile("late.pdf", b"%PDF-1.4 late"),
+                "intent": intent,
+            },
+        )
+        assert response.status_code < 500, intent
+    stored = QuarterlyUpdate.objects.get(pk=update.pk)
+    assert (stored.progress, stored.state) == ("Before", UpdateState.DRAFT)
+    assert not stored.evidence.exists()
+    assert not stored.comments.exists()
+
+
 # -- every other page refuses it ---------------------------------------------------------------
 # Every page and action of the permission matrix (tests/test_permission_matrix.py covers every
 # address of csp/urls.py that takes an object, and the pages that take none), requested by a
@@ -478,3 +655,60 @@ def test_the_admin_refuses_it(link_world, holder):
     response = holder.get(f"/admin/?sesame={token}")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+# Addresses the matrix does not list (they take no object, or are not the site's own views):
+# with the token, each answers as it answers a visitor who never had a link.
+EXTRA_ADDRESSES = [
+    "/",
+    "/actions/",
+    "/actions/export.csv",
+    "/actions/export.xlsx",
+    "/plans/template.xlsx",
+    "/updates/",
+    "/reports/",
+    "/admin/csp/quarterlyupdate/",
+    "/admin/auth/user/",
+    "/admin/csp/partnershiprole/add/",
+]
+
+
+@pytest.mark.parametrize("address", EXTRA_ADDRESSES)
+def test_addresses_without_an_object_answer_as_for_a_stranger(link_world, holder, address):
+    token = link_world.link.token()
+    with_token = holder.get(f"{address}?sesame={token}")
+    stranger = Client().get(address)
+    assert with_token.status_code == stranger.status_code, address
+    if stranger.status_code == 302:
+        assert with_token["Location"].split("?")[0] == stranger["Location"].split("?")[0]
+    assert "_auth_user_id" not in holder.session
+
+
+@pytest.mark.parametrize("intent", ["autosave", "draft", "submit"])
+def test_the_period_pages_save_and_autosave_refuse_it(link_world, holder, intent):
+    """The signed-in period page, its JSON autosave included, is not the link's page."""
+    token = link_world.link.token()
+    period = link_world.link.period
+    before = matrix.snapshot()
+    response = holder.post(
+        f"/updates/{period.pk}/?sesame={token}", {"intent": intent, "x-version": "0"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert matrix.snapshot() == before
+
+
+def test_with_the_extra_addresses_every_page_of_the_site_is_tried():
+    from django.urls import resolve
+
+    from csp.urls import urlpatterns
+
+    named = {
+        p.name
+        for p in urlpatterns
+        if getattr(p, "name", None) and not str(p.pattern).startswith("accounts/")
+    }
+    tried = {case.url for case in OTHER_CASES} | {
+        resolve(a).url_name for a in EXTRA_ADDRESSES if not a.startswith("/admin/")
+    }
+    assert named - tried == LINKS_OWN

@@ -17,7 +17,13 @@ from django.utils import timezone
 from sesame.tokens import parse_token
 from sesame.utils import get_token
 
-from csp.models.updates import refuse_if_locked
+from csp.models.updates import (
+    PeriodStatus,
+    _amended_update_ids,
+    _refuse_locked_rows,
+    _refuse_moved_in,
+    refuse_if_locked,
+)
 
 MAX_GRACE_DAYS = 60
 COMMENT_MAX_LENGTH = 5000
@@ -290,6 +296,32 @@ EVIDENCE_TYPES: dict[str, tuple[str, str, str]] = {
 }
 
 
+class EvidenceQuerySet(models.QuerySet["Evidence"]):
+    """Bulk writes of evidence keep a reported period's lock, as single saves and deletes do
+    (as ``MeasureFigureQuerySet`` for figures): from a shell or a command too."""
+
+    def locked(self) -> EvidenceQuerySet:
+        """Files of updates in a reported period, but for updates being amended."""
+        return self.filter(update__period__status=PeriodStatus.REPORTED).exclude(
+            update_id__in=_amended_update_ids()
+        )
+
+    def update(self, **kwargs: Any) -> int:
+        moving = bool({"update", "update_id"} & kwargs.keys())
+        _refuse_locked_rows(self.locked(), "update__period__", moving)
+        if not moving:
+            return super().update(**kwargs)
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            _refuse_moved_in(Evidence.objects, pks, "update__period__")
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        _refuse_locked_rows(self.locked(), "update__period__")
+        return super().delete()
+
+
 class Evidence(models.Model):
     """A file attached to an update as evidence: a report, a photograph, a spreadsheet.
 
@@ -309,6 +341,8 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = EvidenceQuerySet.as_manager()
+
     class Meta:
         ordering = ["uploaded_at", "pk"]
         verbose_name_plural = "evidence"
@@ -318,6 +352,11 @@ class Evidence(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         refuse_if_locked(self.update.period, self.update)
+        if self.pk is not None:
+            # Nor moved off the update it is stored with, if that one's period is reported.
+            stored = Evidence.objects.filter(pk=self.pk).select_related("update__period").first()
+            if stored is not None and stored.update_id != self.update_id:
+                refuse_if_locked(stored.update.period, stored.update)
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:

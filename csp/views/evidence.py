@@ -1,7 +1,8 @@
 """Downloading a file attached to an update as evidence.
 
 A file is shown wherever its update is shown, and to no one else: members of the partnership
-see every update's files (drafts too, as the period and review pages show them); anyone else
+see the files of every update submitted or accepted, and of one not yet submitted (a draft, a
+returned one) only if they review it or write it, as only their pages show it; anyone else
 only those of updates the public view shows (``QuarterlyUpdate.objects.reported().visible_to``);
 a personal link's holder, those of the updates the link opens. Files are always downloaded,
 never shown in the page, and served as the type they were found to be when attached.
@@ -13,8 +14,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from csp import access, cycle
+from csp import access, cycle, ratelimit
 from csp.models import Evidence, PersonalLink, QuarterlyUpdate
+from csp.views.links import LINK_RATE_SCOPE, guessing
 
 
 def _download(item: Evidence, *, private: bool) -> HttpResponse:
@@ -36,16 +38,29 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     """``/evidence/<pk>/``: one file, for whoever may see its update."""
     item = (
         Evidence.objects.filter(pk=pk)
-        .select_related("update__action__objective__priority__plan")
+        .select_related("update__action__objective__priority__plan", "update__period__plan")
         .first()
     )
     if item is None:
         raise Http404
     partnership_id = item.update.action.objective.priority.plan.partnership_id
+    reported = QuarterlyUpdate.objects.reported().filter(pk=item.update_id)
     if access.sees_restricted(request.user, partnership_id):
-        return _download(item, private=True)
-    public = QuarterlyUpdate.objects.reported().visible_to(request.user).filter(pk=item.update_id)
-    if public.exists():
+        # A member sees every update once it is submitted (the action page lists them); one
+        # not yet submitted only if they review it or write it, as only their pages show it.
+        if (
+            reported.exists()
+            or access.is_coordinator(request.user, partnership_id)
+            or (
+                access.writes_updates_in(request.user, partnership_id)
+                and cycle.PeriodSlots(item.update.period).holds(
+                    item.update_id, access.organisation_ids(request.user)
+                )
+            )
+        ):
+            return _download(item, private=True)
+        raise Http404
+    if reported.visible_to(request.user).exists():
         return _download(item, private=request.user.is_authenticated)
     if not request.user.is_authenticated:
         raise access.SignInRequired
@@ -56,13 +71,17 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def link_evidence_file(request: HttpRequest, pk: int, token: str, evidence_pk: int) -> HttpResponse:
     """A file of one of the updates a personal link opens, for the link's holder."""
+    refused = guessing(request)
+    if refused is not None:
+        return refused
     link = PersonalLink.opened_by(pk, token)
+    if link is None:
+        ratelimit.retry_after(request, LINK_RATE_SCOPE)  # counts this refusal, as the page does
     if link is None or not link.is_usable():
         raise Http404
     item = Evidence.objects.filter(pk=evidence_pk, update__period=link.period).first()
     if item is None:
         raise Http404
-    slots = cycle.PeriodSlots(link.period).for_organisations({link.organisation_id})
-    if item.update_id not in {s.update.pk for s in slots if s.update is not None}:
+    if not cycle.PeriodSlots(link.period).holds(item.update_id, {link.organisation_id}):
         raise Http404
     return _download(item, private=True)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csp import access, notifications
+from csp import access, notifications, ratelimit
 from csp.models import Organisation, PeriodStatus, PersonalLink, ReportingPeriod
 from csp.models.cycle import MAX_GRACE_DAYS
 from csp.views.periods import coordinated_period
@@ -36,8 +36,12 @@ from csp.views.updates import Writer, updates_page, with_limited_uploads
 @require_http_methods(["GET", "HEAD", "POST"])
 def personal_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """``/links/<pk>/<token>/``: the holder's updates for the link's organisation and period."""
+    refused = guessing(request)
+    if refused is not None:
+        return refused
     link = PersonalLink.opened_by(pk, token)
     if link is None:
+        ratelimit.retry_after(request, LINK_RATE_SCOPE)  # counts this refusal
         return _link_refused(request, status=404)
     if not link.is_usable():
         return _link_refused(request, link=link, status=410)
@@ -45,10 +49,29 @@ def personal_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     writer = Writer(link.user, {link.organisation_id}, link)
     response = updates_page(request, link.period, writer)
     # The address is the key: never kept by a cache (never_cache) nor listed by a search
-    # engine. The site's Referrer-Policy (same-origin) already keeps it from other sites; not
-    # "no-referrer", which makes browsers send "Origin: null" and the CSRF check refuse the form.
+    # engine, nor sent as the Referer of anything the page fetches. The site's "same-origin"
+    # sends it whole to our own server with every stylesheet, script and file the page asks
+    # for, and so into the web server's access log; "strict-origin" sends the origin alone.
+    # Not "no-referrer": browsers then send "Origin: null" and the CSRF check refuses the form.
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+LINK_RATE_SCOPE = "personal-link"
+
+
+def guessing(request: HttpRequest) -> HttpResponse | None:
+    """The 429 page if this visitor has tried too many links that do not work, else ``None``.
+
+    Only refusals count (``retry_after`` on each), so a holder's own link, opened, saved and
+    autosaved all day, is never limited; past the limit every link address waits, a good one
+    too, so that trying on is no use.
+    """
+    wait = ratelimit.waiting(request, LINK_RATE_SCOPE)
+    if wait is None:
+        return None
+    return ratelimit.too_many_requests(request, wait, "tried personal links that do not work")
 
 
 def _link_refused(
