@@ -29,6 +29,8 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    CopyForm,
+    IssuedCopy,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -61,10 +63,12 @@ __all__ = [
     "ActionQuerySet",
     "ActionStatus",
     "Amendment",
+    "CopyForm",
     "District",
     "Funding",
     "Impact",
     "ImportSettings",
+    "IssuedCopy",
     "IssuedReportChanged",
     "Likelihood",
     "Measure",
