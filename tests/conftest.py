@@ -27,3 +27,16 @@ def public(cast):
     cast.castle.is_public = True
     cast.castle.save()
     return cast
+
+
+@pytest.fixture
+def html_as_pdf(monkeypatch):
+    """Rendering a scrutiny report returns the HTML it was given, as the "PDF": fast, and what
+    each issued copy says can be read without laying out pages."""
+    from csp.reports import issuing
+
+    def render(html: str) -> bytes:
+        return b"%PDF-stand-in\n" + html.encode()
+
+    monkeypatch.setattr(issuing, "html_to_pdf", render)
+    return render

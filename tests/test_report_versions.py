@@ -37,17 +37,6 @@ from tests.test_issued_reports import FAKE_PDF, draft, fake_issued
 DRAFT_MARK = "Draft – not for publication"
 
 
-@pytest.fixture
-def html_as_pdf(monkeypatch):
-    """Rendering returns the HTML it was given, as the "PDF": fast, and readable."""
-
-    def render(html: str) -> bytes:
-        return b"%PDF-stand-in\n" + html.encode()
-
-    monkeypatch.setattr(issuing, "html_to_pdf", render)
-    return render
-
-
 def pages_text(data: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 

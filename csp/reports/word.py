@@ -85,10 +85,11 @@ def _styles(doc: DocumentObject) -> None:
             fonts.attrib.pop(qn(theme), None)
 
 
-def _field(paragraph: Paragraph, instruction: str) -> None:
+def _field(paragraph: Paragraph, instruction: str, size: float = 8) -> None:
     """A Word field (PAGE, NUMPAGES) in ``paragraph``."""
     for kind, text in (("begin", None), (None, instruction), ("separate", None), ("end", None)):
         run = paragraph.add_run()
+        run.font.size = Pt(size)
         if kind:
             char = OxmlElement("w:fldChar")
             char.set(qn("w:fldCharType"), kind)
@@ -99,7 +100,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
             code.text = f" {text} "
             run._r.append(code)
         if kind == "separate":
-            paragraph.add_run("1")
+            paragraph.add_run("1").font.size = Pt(size)
 
 
 def _furniture(section, r: ReportContent) -> None:  # type: ignore[no-untyped-def]
@@ -186,13 +187,24 @@ def _table(
     if caption:
         label = _para(doc, bold_lead=caption)
         label.paragraph_format.keep_with_next = True
+        label.paragraph_format.space_before = Pt(8)
     table = doc.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
     table.autofit = False
+    # The grid's widths are what LibreOffice and the council's template go by; each cell's
+    # are what Word goes by.
+    for column, width in zip(table.columns, widths_mm, strict=True):
+        column.width = Mm(width)
     header = table.rows[0]
     _repeat_header(header)
     for cell, text, width in zip(header.cells, headings, widths_mm, strict=True):
         cell.width = Mm(width)
+        shading = OxmlElement("w:shd")
+        shading.set(qn("w:val"), "clear")
+        shading.set(qn("w:fill"), "DEE0E2")
+        cell._tc.get_or_add_tcPr().append(shading)
+        # A header row is never left alone at the foot of a page.
+        cell.paragraphs[0].paragraph_format.keep_with_next = True
         run = cell.paragraphs[0].add_run(text)
         run.bold = True
         run.font.size = Pt(size)
@@ -531,12 +543,12 @@ def _measures(doc: DocumentObject, r: ReportContent) -> None:
         p.label + (" (this quarter)" if n == len(r.trend_periods) - 1 else "")
         for n, p in enumerate(r.trend_periods)
     ]
-    width = 84 / max(len(quarters), 1)
+    width = 80 / max(len(quarters), 1)
     for t in r.measures:
         table = _table(
             doc,
             ["Ref.", "Measure", "Target", *quarters],
-            [16, 50, 24, *[width] * len(quarters)],
+            [16, 46, 32, *[width] * len(quarters)],
             f"Priority {t.priority.label}: measures",
         )
         for m in t.rows:

@@ -83,6 +83,8 @@ class Command(BaseCommand):
             try:
                 issuing.issue(report, None)
             except ValueError as error:
+                if options["report"] is None:
+                    report.delete()  # made by this command for issuing: nothing is left behind
                 raise CommandError(f"Not issued: {error}") from error
             report.refresh_from_db()
             data = self._issued(report, extension, large, public)
