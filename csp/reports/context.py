@@ -203,6 +203,7 @@ class ActionRow:
     updates: list[UpdateLine] = field(default_factory=list)
     restricted: bool = False
     history: list[HistoryPoint] = field(default_factory=list)  # over the trend's quarters
+    url: str = ""  # the action's page, where a web page lists it
 
     @property
     def status_label(self) -> str:
