@@ -16,6 +16,9 @@ from csp.reports.context import build_report
 from csp.reports.render import render_html, render_pdf
 
 DEMO_PLAN = "castle-point-rochford-2016-17"
+# Marked, so that the test database exists before the module's fixture loads the demo, however
+# few of its tests are chosen (-k).
+pytestmark = pytest.mark.django_db
 HEADINGS = [
     "Strategic Objective",
     "Actions",
