@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from csp.charts import StatusChart
+from csp.reports import tagging
 from csp.reports.context import ReportContent
 
 PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, title shown, language, alt texts
@@ -79,6 +80,7 @@ def render_html(content: ReportContent, *, large_print: bool | None = None) -> s
 def html_to_pdf(html: str) -> bytes:
     import weasyprint  # imported here: it is slow to import and only reports need it
 
+    tagging.install()  # headers' scope, artifacts, one structure element per HTML element
     return weasyprint.HTML(string=html, base_url=None).write_pdf(
         pdf_variant=PDF_VARIANT, pdf_tags=True
     )
