@@ -577,6 +577,7 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "partnership": report.partnership,
             "wide_layout": True,
+            "web": True,  # wide tables scroll in their own boxes on a narrow screen
             "downloads": _downloads(report, True) if report.renders_inline else [],
         },
     )
