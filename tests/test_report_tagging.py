@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pikepdf
+import pydyf
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -173,3 +174,91 @@ def rows(table: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
             kids = group.K if isinstance(group.K, pikepdf.Array) else [group.K]
             found.extend(k for k in kids if isinstance(k, pikepdf.Dictionary) and k.S == "/TR")
     return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_marked_content_the_tree_names_is_on_the_page_it_names(documents, name):
+    """The page references are worked out once for the whole tagging: every structure element
+    still names the page its content is drawn on."""
+    with pikepdf.open(io.BytesIO(documents[name][1])) as pdf:
+        on_pages = set()
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if operator == pikepdf.Operator("BDC") and "/MCID" in operands[1]:
+                    on_pages.add((page.obj.objgen, int(operands[1].MCID)))
+        named = set()
+        for element in elements(pdf):
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                if isinstance(kid, int):
+                    named.add((element.Pg.objgen, int(kid)))
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    named.add((kid.Pg.objgen, int(kid.MCID)))
+        assert named and named <= on_pages
+
+
+def many_pages_html(paragraphs: int = 400) -> str:
+    body = "".join(f"<p>Paragraph {n}: <span>in a span</span></p>" for n in range(paragraphs))
+    return f'<html lang="en"><head><title>Pages</title></head><body>{body}</body></html>'
+
+
+def test_tagging_works_the_page_list_out_once_not_per_element(monkeypatch):
+    """pydyf builds the list of page references afresh on every call, and WeasyPrint asks for
+    it for every structure element: tagging took time in pages times elements (50 s of a
+    700-page report's 85 s)."""
+    calls = []
+    original = pydyf.PDF.page_references
+
+    def counted(pdf):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original.fget(pdf)
+
+    monkeypatch.setattr(pydyf.PDF, "page_references", property(counted))
+    data = html_to_pdf(many_pages_html())
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.pages) > 5
+        assert sum(1 for _ in elements(pdf)) > 800
+    assert 0 < len(calls) <= 5
+
+
+def test_a_document_written_outside_the_app_keeps_its_layout():
+    """The app lets go of the layout once a PDF is tagged, as it writes each document once;
+    a document rendered by anyone else in the process can still be written again."""
+    import weasyprint
+
+    tagging.install()
+    document = weasyprint.HTML(string=many_pages_html(50)).render()
+    first = document.write_pdf(pdf_variant="pdf/ua-1")
+    second = document.write_pdf(pdf_variant="pdf/ua-1")
+    assert all(page._page_box is not None for page in document.pages)
+    assert len(first) == len(second)
+    with tagging.releasing_layout():
+        document.write_pdf(pdf_variant="pdf/ua-1")
+    assert all(page._page_box is None for page in document.pages)
+
+
+def test_fragments_are_matched_by_their_element_not_by_a_reused_id(monkeypatch):
+    """Fragments are one element when they come from the same HTML element. An id is unique
+    only among live objects: the HTML element must stay alive while it is compared, or a
+    freed element's id, given to a new one, would merge two elements into one."""
+    from types import SimpleNamespace
+    from xml.etree import ElementTree
+
+    tagging.install()
+
+    def stand_in(box, parent, pdf, page_number, nums, annotations, tags):  # type: ignore[no-untyped-def]
+        yield box.made
+
+    monkeypatch.setattr(tagging, "_original_build_box_tree", stand_in)
+    state = tagging._Tagging()
+    monkeypatch.setattr(tagging._local, "state", state, raising=False)
+    made = []
+    for _ in range(50):
+        # Made, tagged and dropped by the caller, as a box's element could be.
+        box = SimpleNamespace(element=ElementTree.Element("table"), made=pydyf.Dictionary())
+        box.made["S"] = "/Table"
+        list(tagging._build_box_tree(box, None, None, 0, {}, [], {}))
+        made.append(box.made)
+        del box
+    keys = [state.sources[id(element)] for element in made]
+    assert len(set(keys)) == len(keys)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import gc
 import logging
 import re
 import threading
@@ -81,9 +82,13 @@ def html_to_pdf(html: str) -> bytes:
     import weasyprint  # imported here: it is slow to import and only reports need it
 
     tagging.install()  # headers' scope, artifacts, one structure element per HTML element
-    return weasyprint.HTML(string=html, base_url=None).write_pdf(
-        pdf_variant=PDF_VARIANT, pdf_tags=True
-    )
+    # What the caller built the HTML from (the plan's rows, the report's content) is unused by
+    # now: collected before the layout, WeasyPrint reuses its memory instead of adding to it.
+    gc.collect()
+    with tagging.releasing_layout():  # the document is written once, here, then dropped
+        return weasyprint.HTML(string=html, base_url=None).write_pdf(
+            pdf_variant=PDF_VARIANT, pdf_tags=True
+        )
 
 
 def render_pdf(content: ReportContent, *, large_print: bool | None = None) -> bytes:

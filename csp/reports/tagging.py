@@ -26,9 +26,12 @@ PDFs made, and fail if a WeasyPrint upgrade changes what they rely on.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,9 +52,11 @@ _local = threading.local()
 class _Tagging:
     """What the hooks note during one PDF's tagging."""
 
-    # id(structure element) → (id(HTML element), structure type): fragments of one element
-    sources: dict[int, tuple[int, str]] = field(default_factory=dict)
-    keep: list[Any] = field(default_factory=list)  # the HTML elements, alive while ids are used
+    # id(structure element) → (HTML element, structure type): fragments of one element have
+    # the same. The HTML element itself, not its id: an id is only unique among live objects,
+    # and holding the element keeps it live while the tagging compares them. The structure
+    # elements' ids are safe as keys: the PDF holds every one of them (``pdf.add_object``).
+    sources: dict[int, tuple[Any, str]] = field(default_factory=dict)
     margins: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
@@ -71,23 +76,65 @@ def _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags):  # 
         # The page, html and body boxes pass their children's elements through: an element is
         # noted by the innermost call, the one for the box it was made from.
         if source is not None and id(element) not in state.sources:
-            state.sources[id(element)] = (id(source), element["S"])
-            state.keep.extend((source, element))
+            state.sources[id(element)] = (source, element["S"])
             if element["S"] == "/TH" and "A" in element:
                 scope = (source.get("scope") or "").lower()
                 element["A"]["Scope"] = "/Row" if scope in ("row", "rowgroup") else "/Column"
         yield element
 
 
+# WeasyPrint asks pydyf for the list of page references for every structure element it makes
+# (``pdf.page_references[page_number]``), and pydyf builds that list afresh each time: tagging
+# takes time in pages times elements, 50 s of a 700-page report's 85 s. Every page has been added
+# by the time tagging starts, so while it runs the list is worked out once.
+_fixed_pages: dict[type, type] = {}
+
+
+def _with_fixed_pages(pdf: pydyf.PDF) -> type:
+    """Give ``pdf`` the page references it has now, once; returns its own class, to restore."""
+    own = type(pdf)
+    fixed = _fixed_pages.get(own)
+    if fixed is None:
+        fixed = _fixed_pages[own] = type(
+            f"{own.__name__}WithFixedPages",
+            (own,),
+            {"page_references": property(lambda self: self._csp_page_references)},
+        )
+    pdf._csp_page_references = own.page_references.fget(pdf)  # type: ignore[attr-defined]
+    pdf.__class__ = fixed
+    return own
+
+
 def _add_tags(pdf, document, pdf_version, page_streams):  # type: ignore[no-untyped-def]
     """WeasyPrint's ``add_tags``, then the completions the module docstring lists."""
     state = _Tagging()
     _local.state = state
+    own = _with_fixed_pages(pdf)
     try:
         _original_add_tags(pdf, document, pdf_version, page_streams)
+        _Completion(pdf, page_streams, state).run()
     finally:
         _local.state = None
-    _Completion(pdf, page_streams, state).run()
+        pdf.__class__ = own
+    if getattr(_local, "release_layout", False):
+        # The pages are drawn and tagged: nothing after this needs their layout boxes, the bulk
+        # of the memory a render takes. Let go of them before the PDF is written out, so writing
+        # it reuses their memory instead of adding to it (45 MB of a 700-page report's 670).
+        for page in document.pages:
+            page._page_box = None
+        gc.collect()  # the boxes refer to each other: only the cycle collector frees them
+
+
+@contextmanager
+def releasing_layout() -> Iterator[None]:
+    """Within this, a document's layout is let go of once its PDF is tagged: for a caller that
+    writes the document once and drops it (``render.html_to_pdf``). Anyone else's document
+    (written twice, its pages looked at afterwards) keeps its layout."""
+    _local.release_layout = True
+    try:
+        yield
+    finally:
+        _local.release_layout = False
 
 
 class _Completion:
@@ -100,6 +147,7 @@ class _Completion:
         self.document = self._object(root["K"][0])
         # Marked content to turn into artifacts: page number → MCIDs.
         self.artifacts: dict[int, set[int]] = defaultdict(set)
+        self.page_numbers = {ref: n for n, ref in enumerate(pdf.page_references)}
         # A repeated header cell's ID → the ID of the cell it repeats.
         self.same_header: dict[bytes, bytes] = {}
 
@@ -115,7 +163,7 @@ class _Completion:
         element = self._object(kid)
         return element if element.get("Type") == "/StructElem" else None
 
-    def _key(self, element: pydyf.Dictionary) -> tuple[int, str] | None:
+    def _key(self, element: pydyf.Dictionary) -> tuple[Any, str] | None:
         return self.state.sources.get(id(element))
 
     def run(self) -> None:
@@ -215,7 +263,7 @@ class _Completion:
                     self.artifacts[page].add(kid)
 
     def _page_index(self, reference: Any) -> int:
-        return self.pdf.page_references.index(reference)
+        return self.page_numbers[bytes(reference)]
 
     def _mark_artifacts(self) -> None:
         for page, mcids in self.artifacts.items():
