@@ -167,24 +167,14 @@ def make_issue(report: ScrutinyReport, progress: Progress | None = None) -> Issu
     the HTML kept here.
     """
     issued_at = timezone.now()
-    issued_on = timezone.localdate(issued_at)
     if progress:
         progress(1, RENDER_STEPS[0])
-    full = report_content(report, issued_on=issued_on)
-    public = report_content(report, public=True, issued_on=issued_on)
-    left_out = public.left_out.total
-    versions = [(False, full)] + ([(True, public)] if left_out else [])
-    copies: dict[tuple[bool, str], bytes] = {}
-    for is_public, content in versions:
-        for large in (False, True):
-            copies[(is_public, _html_form(large))] = render_html(
-                content, large_print=large
-            ).encode()
-        copies[(is_public, CopyForm.DOCX)] = render_docx(content)
+    copies, left_out = _documents(report, timezone.localdate(issued_at))
+    versions = [False, True] if left_out else [False]
     html = copies[(False, _html_form(report.large_print))].decode()
     data = report_pdf(report, html=html, progress=progress)
     if not report.renders_inline:
-        for is_public, _ in versions:
+        for is_public in versions:
             for large in (False, True):
                 if (is_public, large) == (False, report.large_print):
                     continue
@@ -195,6 +185,25 @@ def make_issue(report: ScrutinyReport, progress: Progress | None = None) -> Issu
                     report, html=copies[(is_public, _html_form(large))].decode()
                 )
     return IssuedDocuments(issued_at, html, data, left_out, copies)
+
+
+def _documents(
+    report: ScrutinyReport, issued_on: datetime.date
+) -> tuple[dict[tuple[bool, str], bytes], int]:
+    """The HTML of each print and the Word document, of the full version and (where it leaves
+    something out) the public one; and how much the public version leaves out. The contents
+    they are made from are freed on return, before any PDF is laid out."""
+    full = report_content(report, issued_on=issued_on)
+    public = report_content(report, public=True, issued_on=issued_on)
+    left_out = public.left_out.total
+    copies: dict[tuple[bool, str], bytes] = {}
+    for is_public, content in [(False, full)] + ([(True, public)] if left_out else []):
+        for large in (False, True):
+            copies[(is_public, _html_form(large))] = render_html(
+                content, large_print=large
+            ).encode()
+        copies[(is_public, CopyForm.DOCX)] = render_docx(content)
+    return copies, left_out
 
 
 def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -> None:

@@ -92,13 +92,13 @@ class Command(BaseCommand):
         elif report.is_issued:
             data = self._issued(report, extension, large, public)
             what = f"Issued report {report.pk}"
+        elif extension == ".pdf":
+            # Laid out from the HTML alone: the report's content is freed by then, so a long
+            # report needs no more memory than WeasyPrint does for its document.
+            data = html_to_pdf(self._draft(report, periods, public, large, ".html").decode())
+            what = "Draft scrutiny report"
         else:
-            content = issuing.report_content(report, public=public, periods=periods)
-            if extension == ".docx":
-                data = render_docx(content)
-            else:
-                html = render_html(content, large_print=large)
-                data = html.encode() if extension == ".html" else html_to_pdf(html)
+            data = self._draft(report, periods, public, large, extension)
             what = "Draft scrutiny report"
         self._write(out, data)
         version = ", public version" if public else ""
@@ -158,6 +158,19 @@ class Command(BaseCommand):
             report.save()
             report.periods.set(periods)
         return report, periods
+
+    def _draft(
+        self,
+        report: ScrutinyReport,
+        periods: list[ReportingPeriod],
+        public: bool,
+        large: bool | None,
+        extension: str,
+    ) -> bytes:
+        content = issuing.report_content(report, public=public, periods=periods)
+        if extension == ".docx":
+            return render_docx(content)
+        return render_html(content, large_print=large).encode()
 
     def _issued(
         self, report: ScrutinyReport, extension: str, large: bool | None, public: bool
