@@ -178,3 +178,38 @@ def test_money_and_years_never_wrap(demo):
         assert "£14,019.00" in text
         assert not re.search(r"£[\d,]*\s*\n\s*[\d,.]", text), name
         assert not re.search(r"\b20\d\d/\s*\n\s*\d\d\b", text), name
+
+
+def texts_of(html: str, pattern: str) -> list[str]:
+    import html as markup
+
+    return [
+        " ".join(markup.unescape(re.sub(r"<[^>]+>", " ", found)).split())
+        for found in re.findall(pattern, html, flags=re.DOTALL)
+    ]
+
+
+def test_no_page_ends_on_a_caption_or_a_lead_in(demo):
+    """A table's caption was left at the foot of a page with its table overleaf (large print),
+    and the plan's introduction's lead-in with the introduction overleaf (standard print)."""
+    for name, html in (("pdf", demo["html"]), ("large_pdf", demo["large_html"])):
+        leads = texts_of(html, r"<caption>(.*?)</caption>")
+        leads += texts_of(html, r'<p class="lead-in">(.*?)</p>')
+        assert leads
+        for number, lines in enumerate(page_lines(demo[name]), start=1):
+            last = " ".join(body_lines(lines)[-1].split())
+            assert not any(lead.endswith(last) for lead in leads), f"{name} page {number}"
+
+
+def test_large_print_starts_each_page_of_the_action_plan_with_a_whole_action(demo):
+    """No page begins halfway through an action without saying which, and no objective is left
+    at the foot of a page with its action overleaf."""
+    pages = [body_lines(lines) for lines in page_lines(demo["large_pdf"])]
+    start = next(n for n, body in enumerate(pages) if "Progress on the action plan" in body[0])
+    checked = 0
+    for number, body in enumerate(pages[start + 1 :], start=start + 2):
+        if re.match(r"\d+\. ", body[0]):  # the next section
+            break
+        assert body[0] == "Strategic Objective" or body[0].startswith("Priority "), number
+        checked += 1
+    assert checked > 20

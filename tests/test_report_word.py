@@ -171,3 +171,17 @@ def test_issuing_keeps_the_word_document_of_each_version(cast, html_as_pdf):
     assert "Version 1, issued" in full.sections[0].footer.paragraphs[0].text
     public = Document(io.BytesIO(report.copies.get(public=True, form="docx").data_bytes()))
     assert "Covert operation" not in document_text(public)
+
+
+def test_the_contacts_and_the_formats_line_are_kept_on_one_page(cast):
+    """The line offering large print or other formats was left alone on the last page."""
+    document = Document(io.BytesIO(render_docx(build_report(cast.plan, [cast.q1]))))
+    paragraphs = document.paragraphs
+    start = next(
+        n
+        for n, p in enumerate(paragraphs)
+        if p.style.name == "Heading 1" and p.text.endswith("other formats")
+    )
+    section = paragraphs[start:]
+    assert section[-1].text.startswith("If you would like this report in large print")
+    assert all(p.paragraph_format.keep_with_next for p in section[:-1])

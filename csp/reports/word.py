@@ -687,6 +687,7 @@ def _implications(doc: DocumentObject, r: ReportContent) -> None:
 
 
 def _contacts(doc: DocumentObject, r: ReportContent) -> None:
+    start = len(doc.paragraphs)
     _section_heading(doc, r, "contacts", "Contacts, background papers and other formats")
     if r.author:
         _para(doc, r.author)
@@ -713,6 +714,9 @@ def _contacts(doc: DocumentObject, r: ReportContent) -> None:
         bold_lead="If you would like this report in large print, Braille or another language "
         f"please contact {whom}.",
     )
+    # One page, as in the PDF: the line offering other formats is never a page on its own.
+    for paragraph in doc.paragraphs[start:-1]:
+        paragraph.paragraph_format.keep_with_next = True
 
 
 SECTIONS = {
