@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.cast import build_cast
 
@@ -35,8 +36,16 @@ def html_as_pdf(monkeypatch):
     each issued copy says can be read without laying out pages."""
     from csp.reports import issuing
 
-    def render(html: str) -> bytes:
+    def render(html: str, progress: object = None) -> bytes:
         return b"%PDF-stand-in\n" + html.encode()
 
     monkeypatch.setattr(issuing, "html_to_pdf", render)
     return render
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with empty rate-limit counters (the cache outlives a test)."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -13,7 +13,7 @@ def test_models_and_migrations_agree():
 
 @pytest.mark.django_db(transaction=True)
 def test_reports_issued_before_versions_keep_their_bytes_and_drafts_get_the_new_sections():
-    """Migration 0009 (issue 11) adds report versions and copies: a report issued before it
+    """Migration 0015 (issue 11) adds report versions and copies: a report issued before it
     keeps its exact bytes and checksum, and its sections; a draft is offered the new ones."""
     import hashlib
 
@@ -21,7 +21,8 @@ def test_reports_issued_before_versions_keep_their_bytes_and_drafts_get_the_new_
     from django.db.migrations.executor import MigrationExecutor
     from django.utils import timezone
 
-    before, after = [("csp", "0008_import_settings")], [("csp", "0009_report_versions")]
+    before = [("csp", "0014_cycle_discussion")]
+    after = [("csp", "0015_report_versions")]
     executor = MigrationExecutor(connection)
     leaf = executor.loader.graph.leaf_nodes("csp")
     try:

@@ -80,6 +80,17 @@ def _shortens(short: str, long: str) -> bool:
     return covers(0, 0)
 
 
+def possible_initials(short: str) -> set[str]:
+    """The initials of every name ``short`` could abbreviate: each of its words stands for
+    one word (its first letter) or, when short, for several words by their initials ("DC").
+    So abbreviations are looked up by initials instead of compared with every name."""
+    options = [""]
+    for token in (t for t in _tokens(short) if t not in _MINOR_WORDS):
+        choices = {token[0]} | ({token} if token.isalpha() and len(token) <= 6 else set())
+        options = [option + choice for option in options for choice in choices][:64]
+    return set(options)
+
+
 def is_abbreviation(short: str, long: str) -> bool:
     """``short`` abbreviates ``long``: its initials ("WMP") or its words shortened."""
     if len(_tokens(long)) < 2 or len(_letters(short)) < 2:
@@ -109,8 +120,7 @@ class OrganisationIndex:
     def fitting(self, name: str) -> list[KnownOrganisation]:
         """Organisations ``name`` is, or abbreviates."""
         found = self.exact(name)
-        letters = _letters(name)
-        candidates = self.by_initials.get(letters, []) + self.by_initials.get(initials(name), [])
+        candidates = [o for i in possible_initials(name) for o in self.by_initials.get(i, [])]
         found += [org for org in candidates if is_abbreviation(name, org.name)]
         return list(dict.fromkeys(found))
 
@@ -205,14 +215,17 @@ def group_names(
             key = parent[key]
         return key
 
-    longs = sorted(keys, key=lambda k: (-len(k), k))
+    by_initials: dict[str, list[str]] = {}
+    for key in keys:
+        by_initials.setdefault(initials(key), []).append(key)
     for acronyms in (False, True):
         for key in keys:
             if (len(key.split()) == 1) != acronyms or root(key) != key:
                 continue
+            candidates = {o for i in possible_initials(key) for o in by_initials.get(i, [])}
             fits = {
                 root(other)
-                for other in longs
+                for other in candidates
                 if other != key and len(other) > len(key) and is_abbreviation(key, other)
             }
             fits.discard(key)
@@ -248,7 +261,7 @@ def group_names(
             )
         else:
             group.choice = LeadChoice(
-                NEW, name=group.proposed_name, short_name=group.proposed_short_name
+                NEW, name=group.proposed_name[:200], short_name=group.proposed_short_name[:40]
             )
         groups.append(group)
     return groups
@@ -295,7 +308,7 @@ def apply_choices(
                 )
                 group.choice = None
             else:
-                group.choice = LeadChoice(NEW, name=name, short_name=choice.short_name)
+                group.choice = LeadChoice(NEW, name=name[:200], short_name=choice.short_name[:40])
         else:
             group.choice = choice
 

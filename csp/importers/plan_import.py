@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -70,6 +71,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.jobs import JobGivenUp
 from csp.models.updates import PeriodLocked
 from csp.quarters import FinancialQuarter, financial_year_label, financial_year_of
 
@@ -77,6 +79,10 @@ LEVEL_KEYS = ("priority", "theme", "objective")
 FAR_OUTSIDE = 2  # financial years beyond the plan's span before a due quarter is queried
 UNNAMED_PRIORITY = "Priority not named"
 UNNAMED_OBJECTIVE = "Objective not named"
+PREVIEW_ROWS = 200  # actions shown per priority in the preview
+# The fields a cell goes into that have a length (Priority.title, Theme.title, Action.timescale).
+LONGEST = {"priority": 300, "theme": 200, "timescale": 200}
+MAX_LEAD_NAMES = 400  # names to decide on: a partnership has dozens of partners, not thousands
 
 
 class ImportConflict(ValueError):
@@ -142,6 +148,7 @@ class ActionRow:
     due: FinancialQuarter | None = None
     reference: tuple[int, int, int] | None = None
     measures: list[tuple[str, str]] = field(default_factory=list)  # (description, target)
+    areas: list[str] | None = None  # the districts covered, by name; None: the sheet says not
     parsed: cells.ParsedLeads | None = None
     leads: list[tuple[str | None, str | None, bool]] = field(default_factory=list)
     updates: list[UpdateRow] = field(default_factory=list)
@@ -180,6 +187,17 @@ class PriorityRow:
     @property
     def shown(self) -> str:
         return self.title or UNNAMED_PRIORITY
+
+    @property
+    def preview(self) -> list[tuple[ObjectiveRow, ActionRow]]:
+        """The first actions, for the preview: a page stays readable (and small) however long
+        the sheet; the counts above it cover them all."""
+        rows = [(o, a) for o in self.objectives.values() for a in o.actions]
+        return rows[:PREVIEW_ROWS]
+
+    @property
+    def not_shown(self) -> int:
+        return max(len(self.actions) - PREVIEW_ROWS, 0)
 
 
 class PlanImport:
@@ -419,6 +437,7 @@ class PlanImport:
                 "lead_as_written",
                 "timescale",
                 "district",
+                "areas",
                 "period",
                 "measure",
                 "target",
@@ -451,6 +470,8 @@ class PlanImport:
                 return raw[position].strip() if position is not None and position < len(raw) else ""
 
             values = {key: cell(position) for key, position in single.items()}
+            if self._too_long(number, values):
+                continue
             whole = tuple(
                 cell(i) for i in sorted(mapping.columns) if mapping.columns[i].key != IGNORE
             )
@@ -523,19 +544,79 @@ class PlanImport:
                     self.actions.append(action)
                     self._place(action)
             last_action = action
+            columns_of = self._share_statuses(update_cells, groups)
             for (column_period, column_district), found in update_cells.items():
                 if any(found.values()):
                     self._read_update(
                         number,
                         values,
                         found,
-                        groups[(column_period, column_district)],
+                        columns_of[(column_period, column_district)],
                         action,
                         column_period,
                         column_district,
                         districts,
                         seen_updates,
                     )
+
+    @staticmethod
+    def _share_statuses(
+        found: dict[tuple[FinancialQuarter | None, str], dict[str, str]],
+        groups: dict[tuple[FinancialQuarter | None, str], dict[str, int]],
+    ) -> dict[tuple[FinancialQuarter | None, str], dict[str, int]]:
+        """One status (or risks) column for a quarter whose updates are given by district ("Q1
+        RAG" beside "Q1 North update", "Q1 South update"): in a row where the whole area has
+        only those, they belong to the row's district updates for the quarter, not to an update
+        of the whole area. The status goes to each district update without one; risks written
+        "South: ..." to South's, other lines to each. Changes ``found`` in place; returns each
+        group's columns, the shared columns added, for messages to name."""
+        columns_of = dict(groups)
+        shared_keys = ("status", "risks")
+        for (quarter, district), cells_ in found.items():
+            if district or not any(cells_.get(key) for key in shared_keys):
+                continue
+            if any(value for key, value in cells_.items() if key not in shared_keys):
+                continue
+            siblings = [
+                place
+                for place, other in found.items()
+                if place[0] == quarter and place[1] and any(other.values())
+            ]
+            if not siblings:
+                continue
+            risks: dict[str, list[str]] = {}
+            for line in cells_.get("risks", "").splitlines():
+                name, sep, rest = line.partition(":")
+                to = next(
+                    (p[1] for p in siblings if sep and p[1].casefold() == name.strip().casefold()),
+                    "",
+                )
+                risks.setdefault(to, []).append(rest.strip() if to else line)
+            for place in siblings:
+                given = {
+                    "status": cells_.get("status", ""),
+                    "risks": "\n".join(risks.get(place[1], []) + risks.get("", [])),
+                }
+                for key, value in given.items():
+                    if value and not found[place].get(key):
+                        found[place][key] = value
+                        columns_of[place] = {**columns_of[place], key: groups[(quarter, "")][key]}
+            found[(quarter, district)] = dict.fromkeys(cells_, "")
+        return columns_of
+
+    def _too_long(self, number: int, values: dict[str, str]) -> bool:
+        """A cell longer than its field holds: said here, not a database error at commit."""
+        found = False
+        for key, limit in LONGEST.items():
+            if len(values.get(key, "")) > limit:
+                self.error(
+                    number,
+                    key,
+                    f"this {BY_KEY[key].label.lower()} is {len(values[key]):,} characters long, "
+                    f"more than the {limit} one can have: is this the right column?",
+                )
+                found = True
+        return found
 
     def _first_year_from(
         self, groups: Iterable[tuple[FinancialQuarter | None, str]], period_column: int | None
@@ -590,9 +671,12 @@ class PlanImport:
             lead_text=values["lead"],
             officer_text=values["lead_officer"],
         )
-        written = values["lead_as_written"] or " – ".join(
-            x for x in (values["lead"], values["lead_officer"]) if x
-        )
+        # A "Lead as written" column (our own exports) is the plan's words, blank or not; else
+        # the lead cells are kept as written.
+        if self.mapping.first("lead_as_written") is not None:
+            written = values["lead_as_written"]
+        else:
+            written = " – ".join(x for x in (values["lead"], values["lead_officer"]) if x)
         action.lead_as_written = written
         if values["reference"]:
             action.reference = self._reference(number, values["reference"])
@@ -606,6 +690,13 @@ class PlanImport:
                     number, "timescale", f"{error} Correct the cell, or map the column to “Ignore”."
                 )
         action.measures = self._measures(number, values["measure"], values["target"])
+        if self.mapping.first("areas") is not None:
+            try:
+                action.areas = cells.parse_districts(
+                    values["areas"], [d.name for d in self.districts]
+                )
+            except ValueError as error:
+                self.error(number, "areas", str(error))
         if action.lead_text:
             parsed = parsed_cache.get(action.lead_text)
             if parsed is None:
@@ -776,6 +867,15 @@ class PlanImport:
     # -- leads ------------------------------------------------------------------------------
 
     def _resolve_leads(self, choices: AnyMapping[str, LeadChoice], use_site: bool) -> None:
+        if len(self.mentions) > MAX_LEAD_NAMES:
+            self.error(
+                None,
+                "lead",
+                f"the lead cells name {len(self.mentions):,} bodies that are not the "
+                "partnership's organisations, far more than a partnership has: check that "
+                "this is the column of who leads, or map it to “Ignore”.",
+            )
+            return
         self.groups = group_names(self.mentions, self.members, self.site, self.roles)
         apply_choices(self.groups, choices, members=self.members, site=self.site)
         if use_site:
@@ -923,6 +1023,9 @@ class PlanImport:
             same = all(getattr(found, k) == v for k, v in fields.items())
             same = same and existing.leads_of(found) == action.leads
             same = same and (not action.measures or existing.measures_of(found) == action.measures)
+            same = same and (
+                action.areas is None or existing.areas_of(found) == sorted(action.areas)
+            )
             action.change = "same" if same else "changed"
         for update in action.updates:
             period = existing.periods.get(update.quarter)
@@ -1029,11 +1132,21 @@ class PlanImport:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def commit(self, *, confirm_new_organisations: bool = False, fingerprint: Any = None) -> Plan:
+    def commit(
+        self,
+        *,
+        confirm_new_organisations: bool = False,
+        fingerprint: Any = None,
+        progress: Callable[[str], None] | None = None,
+        finish: Callable[[Plan], bool] | None = None,
+    ) -> Plan:
         """Write everything in one transaction; refuse while there are errors.
 
         ``fingerprint`` is ``self.fingerprint`` as the preview showed it: if an update the
         import would replace has moved on since, nothing is written (``ImportConflict``).
+        ``progress(text)`` hears each stage; ``finish(plan)``, called last inside the
+        transaction, may refuse the import by returning False (a background job given up
+        meanwhile): then nothing is written (``JobGivenUp``).
         """
         if not self.ok:
             raise ValueError("The spreadsheet has problems to fix first; nothing was written.")
@@ -1048,9 +1161,13 @@ class PlanImport:
                 "The plan changed after you checked the import (an update was saved meanwhile): "
                 "check the import again. Nothing was written."
             )
+        self._progress = progress or (lambda text: None)
         try:
             with transaction.atomic():
-                return self._write()
+                plan = self._write()
+                if finish is not None and not finish(plan):
+                    raise JobGivenUp
+                return plan
         except PeriodLocked as locked:
             raise ValueError(
                 f"Nothing was imported: {locked.messages[0]} Take that quarter's rows out of the "
@@ -1092,10 +1209,15 @@ class PlanImport:
                     "An update the import would replace was saved by someone else while it ran: "
                     "check the import again. Nothing was written."
                 )
+        self._progress("Writing the organisations and officers")
         organisations = self._write_organisations(history)
         officers = self._write_officers(organisations)
+        self._progress("Writing the priorities and objectives")
         objectives = self._write_levels(plan, history)
+        self._progress(f"Writing {len(self.actions):,} actions")
         actions = self._write_actions(objectives, organisations, officers, history)
+        updates = sum(len(a.updates) for a in self.actions)
+        self._progress(f"Writing {updates:,} updates")
         self._write_updates(plan, actions, history)
         return plan
 
@@ -1113,10 +1235,14 @@ class PlanImport:
             if org and not org.startswith(NEW_PREFIX)
         }
         organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=slugs)}
-        taken = set(
-            Organisation.objects.filter(
-                slug__in=[_new_slug(c.name) for c in wanted.values() if c.use == NEW]
-            ).values_list("slug", flat=True)
+        bases = {_new_slug(c.name)[:76] for c in wanted.values() if c.use == NEW}
+        near = Q()
+        for base in bases:
+            near |= Q(slug__startswith=base)
+        taken = (
+            set(Organisation.objects.filter(near).values_list("slug", flat=True))
+            if bases
+            else set()
         )
         created = []
         for key, choice in wanted.items():
@@ -1278,6 +1404,7 @@ class PlanImport:
                         )
                     )
         bulk_create_with_history(leads, ActionLead, **history)
+        self._write_areas(stored)
         # Measures: added when new, targets brought up to date.
         current = existing.measure_objects
         new_measures, changed_measures = [], []
@@ -1312,6 +1439,21 @@ class PlanImport:
             changed_measures, Measure, ["target_text", "target_value", "unit"], **history
         )
         return stored
+
+    def _write_areas(self, stored: dict[tuple[str, str, str], Action]) -> None:
+        """The districts covered, for every action whose sheet says and that is new or changed:
+        two queries in all, however many actions."""
+        rows = [r for r in self.actions if r.areas is not None and r.change != "same"]
+        if not rows:
+            return
+        through = Action.districts.through
+        through.objects.filter(action__in=[stored[r.identity] for r in rows if r.existing]).delete()
+        by_name = {d.name: d for d in self.districts}
+        through.objects.bulk_create(
+            through(action=stored[r.identity], district=by_name[name])
+            for r in rows
+            for name in r.areas or []
+        )
 
     def _write_updates(self, plan, actions, history):  # type: ignore[no-untyped-def]
         existing = self.existing
@@ -1401,6 +1543,7 @@ class _ExistingPlan:
         self.leads: dict[int, list[tuple[str | None, str | None, bool]]] = {}
         self.measure_objects: dict[int, list[Measure]] = {}
         self.figures: dict[int, list[tuple[str, Decimal]]] = {}
+        self.areas: dict[int, list[str]] = {}
         self.authors: dict[int, str] = {}
         if plan is None:
             return
@@ -1434,6 +1577,12 @@ class _ExistingPlan:
                     lead.all_partners,
                 )
             )
+        for action_id, name in (
+            Action.districts.through.objects.filter(action__objective__priority__plan=plan)
+            .order_by("action_id", "district__name")
+            .values_list("action_id", "district__name")
+        ):
+            self.areas.setdefault(action_id, []).append(name)
         for measure in Measure.objects.filter(action__objective__priority__plan=plan).order_by(
             "action_id", "number"
         ):
@@ -1453,6 +1602,9 @@ class _ExistingPlan:
 
     def leads_of(self, action: Action) -> list[tuple[str | None, str | None, bool]]:
         return self.leads.get(action.pk, [])
+
+    def areas_of(self, action: Action) -> list[str]:
+        return self.areas.get(action.pk, [])
 
     def measures_of(self, action: Action) -> list[tuple[str, str]]:
         return [(m.description, m.target_text) for m in self.measure_objects.get(action.pk, [])]

@@ -1,6 +1,14 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
-from csp.models.imports import ImportSettings
+from csp.models.cycle import (
+    ActionWatch,
+    CoordinatorDigest,
+    Evidence,
+    PersonalLink,
+    UpdateComment,
+)
+from csp.models.imports import ImportJob, ImportSettings
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
     Funding,
@@ -29,6 +37,7 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    AgencyReportRender,
     CopyForm,
     IssuedCopy,
     IssuedReportChanged,
@@ -62,14 +71,21 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "ActionWatch",
+    "AgencyReportRender",
     "Amendment",
+    "BackgroundJob",
+    "CoordinatorDigest",
     "CopyForm",
     "District",
+    "Evidence",
     "Funding",
     "Impact",
+    "ImportJob",
     "ImportSettings",
     "IssuedCopy",
     "IssuedReportChanged",
+    "JobState",
     "Likelihood",
     "Measure",
     "MeasureFigure",
@@ -82,6 +98,7 @@ __all__ = [
     "PartnershipRole",
     "PeriodLocked",
     "PeriodStatus",
+    "PersonalLink",
     "Plan",
     "PlanChangedWhileRendering",
     "PlanStatus",
@@ -102,6 +119,7 @@ __all__ = [
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",
+    "UpdateComment",
     "UpdateState",
     "UpdateStatus",
 ]

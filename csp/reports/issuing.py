@@ -17,30 +17,29 @@ background render has got). What is done with them lives here, beside what it pr
 from __future__ import annotations
 
 import datetime
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from csp import jobs
 from csp.models import (
     CopyForm,
     IssuedCopy,
     PeriodStatus,
     PlanChangedWhileRendering,
     RenderKind,
-    RenderState,
     ReportingPeriod,
     ReportRender,
     ScrutinyReport,
 )
+from csp.models.jobs import JobGivenUp
 from csp.models.reports import RENDER_STEPS, Progress
 from csp.reports.context import ReportContent, build_report
-from csp.reports.render import html_to_pdf, in_print, pdf_progress, render_html
+from csp.reports.render import html_to_pdf, in_print, render_html
 from csp.reports.word import render_docx
-
-logger = logging.getLogger(__name__)
 
 
 def report_content(
@@ -107,33 +106,12 @@ def report_pdf(
         if progress:
             progress(1, RENDER_STEPS[0])
         html = report_html(report, public=public, large_print=large_print)
-    return _pdf(html, progress)
+    return html_to_pdf(html, progress)
 
 
 def report_docx(report: ScrutinyReport, *, public: bool = False) -> bytes:
     """A fresh Word document of ``report`` from the plan as it is now (a draft's)."""
     return render_docx(report_content(report, public=public))
-
-
-def _pdf(html: str, progress: Progress | None, step: int = 3) -> bytes:
-    if progress is None:
-        return html_to_pdf(html)
-    pages = 0
-
-    def heard(weasyprint_step: str, what: str, page: int | None) -> None:
-        nonlocal pages
-        number = (
-            step if weasyprint_step == "5" else step + 1 if weasyprint_step in {"6", "7"} else 2
-        )
-        if page and page > pages:
-            pages = page
-            what = f"{what}: page {page}"
-        elif page:  # WeasyPrint goes through them again to settle the page numbers
-            what = f"Checking the page numbers: page {page} of {pages}"
-        progress(number, what)
-
-    with pdf_progress(heard):
-        return html_to_pdf(html)
 
 
 # -- issuing ----------------------------------------------------------------------------------
@@ -206,7 +184,12 @@ def _documents(
     return copies, left_out
 
 
-def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -> None:
+def issue(
+    report: ScrutinyReport,
+    user: Any,
+    progress: Progress | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
     """Render this draft once and keep the PDF for good, with its other forms; lock the periods
     it covers.
 
@@ -218,7 +201,9 @@ def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -
     would hold every other writer back meanwhile). Inside it, the report's document is made
     again and must be exactly the one laid out: if an update was saved in between, the draft
     was edited, or a period was reported by another report, ``PlanChangedWhileRendering`` and
-    nothing is issued. ``progress`` is passed on to the renders.
+    nothing is issued. ``progress`` is passed on to the renders; ``before_commit`` is called
+    last inside the transaction, and whatever it raises undoes the issue (a background render
+    marks itself done there).
     """
     report.check_can_issue()
     periods = list(report.periods.all())
@@ -268,6 +253,8 @@ def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -
             if period.status != PeriodStatus.REPORTED:
                 period.status = PeriodStatus.REPORTED
                 period.save(update_fields=["status"])
+        if before_commit is not None:
+            before_commit()
 
 
 # -- an issued report's forms -----------------------------------------------------------------
@@ -328,30 +315,35 @@ def kept_forms(report: ScrutinyReport) -> set[tuple[bool, str]]:
 
 
 def run_render(render: ReportRender) -> None:
-    """Make the PDF a render asks for (the worker calls this). Failures are recorded, not raised."""
-    if not render.claim():
-        logger.warning("Report render %s was not waiting to start; not run again", render.pk)
-        return
-    report = ScrutinyReport.objects.select_related("plan").get(pk=render.report_id)
-    try:
+    """Make the PDF a render asks for (the worker calls this). Failures are recorded, not raised.
+
+    A render is a background job (``csp.jobs.run``): it beats a heartbeat while it works, and
+    an issue is committed together with the render's own "done", so a render given up for dead
+    meanwhile issues nothing.
+    """
+
+    def work(render: ReportRender) -> dict[str, Any] | None:
+        report = ScrutinyReport.objects.select_related("plan").get(pk=render.report_id)
         if render.kind == RenderKind.ISSUE:
-            issue(report, render.requested_by, progress=render._note)
-        else:
-            data = report_pdf(report, progress=render._note)
-            render.pdf, render.size = data, len(data)
-    except ValueError as error:  # the model's own refusals say what happened
-        logger.info("Report render %s refused: %s", render.pk, error)
-        render.fail(str(error))
-        return
-    except Exception as error:
-        logger.exception("Report render %s failed", render.pk)
-        reason = f"{type(error).__name__}: {error}"[:300]
-        render.fail(f"The report could not be made: {reason}")
-        return
-    render.state = RenderState.DONE
-    render.progress = "Done"
-    render.finished_at = timezone.now()
-    render.save(update_fields=["state", "progress", "pdf", "size", "finished_at"])
+
+            def still_wanted() -> None:
+                if not render.finish():
+                    raise JobGivenUp(f"Report render {render.pk} was given up")
+
+            issue(report, render.requested_by, progress=render._note, before_commit=still_wanted)
+            return None
+        data = report_pdf(report, progress=render._note)
+        return {"pdf": data, "size": len(data)}
+
+    def failure_message(error: Exception) -> str:
+        return f"The report could not be made: {f'{type(error).__name__}: {error}'[:300]}"
+
+    jobs.run(
+        render,
+        work,
+        failure_message=failure_message,
+        claim={"step": 1, "progress": RENDER_STEPS[0]},
+    )
 
 
 __all__ = [

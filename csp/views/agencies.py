@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -92,14 +92,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("partnership")
         .order_by("partnership__name")
     )
-    officers = (
-        Officer.objects.filter(organisation=organisation)
-        .filter(
-            Q(action_leads__action__in=Action.objects.visible_to(request.user))
-            | Q(organisation__memberships__partnership__in=partnerships)
-        )
-        .distinct()
-    )
+    officers = Officer.objects.visible_to(request.user).filter(organisation=organisation)
     pdf = reverse("agency-report", args=[organisation.slug])
     response = render(
         request,

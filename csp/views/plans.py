@@ -32,13 +32,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"partnerships": partnerships, "coordinated": coordinated})
 
 
-def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> ReportingPeriod | None:
-    """The period the visitor chose, else the latest that is not still open, else the latest."""
+def chosen_period(
+    periods: list[ReportingPeriod],
+    slug: str | None,
+    reported: set[int] | frozenset[int] = frozenset(),
+) -> ReportingPeriod | None:
+    """The period the visitor chose; else the latest with submitted or accepted updates
+    (``reported``: their periods' ids), else the latest that is not still open, else the latest.
+    """
     for period in periods:
         if slug and period.slug == slug:
             return period
+    with_updates = [p for p in periods if p.pk in reported]
     finished = [p for p in periods if p.status != PeriodStatus.OPEN]
-    return (finished or periods or [None])[-1]
+    return (with_updates or finished or periods or [None])[-1]
 
 
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
@@ -49,7 +56,15 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
     )
     periods = list(plan.periods.order_by("year", "quarter"))
-    period = chosen_period(periods, request.GET.get("period"))
+    reported = set(
+        QuarterlyUpdate.objects.reported()
+        .visible_to(request.user)
+        .filter(period__plan=plan)
+        .order_by()
+        .values_list("period_id", flat=True)
+        .distinct()
+    )
+    period = chosen_period(periods, request.GET.get("period"), reported)
     priorities = list(plan.priorities.all())
     actions = (
         Action.objects.visible_to(request.user).in_plan(plan).with_status(period, request.user)

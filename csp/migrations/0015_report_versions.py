@@ -26,7 +26,7 @@ def offer_new_sections(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csp', '0008_import_settings'),
+        ('csp', '0014_cycle_discussion'),
     ]
 
     operations = [
