@@ -7,6 +7,7 @@ always shown next to a table of the same numbers.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,3 +153,57 @@ class StatusCounts:
 
     def of_key(self, key: Any) -> dict[str | None, int]:
         return self.counts[key]
+
+
+# -- the same chart as a PNG, for documents that cannot take SVG (Word) ---------------------------
+
+FONT_FILES = {
+    False: "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    True: "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+}
+
+
+def _font(size: int, bold: bool = False) -> Any:
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(FONT_FILES[bold], size)
+    except OSError:  # the fonts are a system package (fonts-liberation); draw without them
+        return ImageFont.load_default(size)
+
+
+def chart_png(chart: StatusChart, scale: int = 2) -> bytes:
+    """``chart`` drawn as a PNG from the geometry the SVG (``includes/status_chart.svg``) uses,
+    ``scale`` times its size, so that it stays sharp when printed."""
+    from PIL import Image, ImageDraw  # here: only the Word document draws a PNG
+
+    image = Image.new("RGB", (chart.width * scale, chart.height * scale), "white")
+    draw = ImageDraw.Draw(image)
+    label_font, count_font = _font(14 * scale, bold=True), _font(14 * scale)
+    for bar in chart.bars:
+        draw.text(
+            (0, bar.label_y * scale),
+            f"{bar.label} ({bar.total})",
+            fill="#0b0c0c",
+            font=label_font,
+            anchor="ls",
+        )
+        for segment in bar.segments:
+            box = (
+                segment.x * scale,
+                bar.y * scale,
+                (segment.x + segment.width) * scale,
+                (bar.y + chart.bar_height) * scale,
+            )
+            draw.rectangle(box, fill=segment.fill, outline="white", width=scale)
+            if segment.shows_count:
+                draw.text(
+                    (segment.text_x * scale, bar.count_y * scale),
+                    str(segment.count),
+                    fill="white",
+                    font=count_font,
+                    anchor="ls",
+                )
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

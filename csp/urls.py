@@ -102,7 +102,10 @@ urlpatterns = [
     path("reports/", reports.report_list, name="report-list"),
     path("reports/new/", reports.report_new, name="report-new"),
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
+    path("reports/<int:pk>/edit/", reports.report_edit, name="report-edit"),
+    path("reports/<int:pk>/new-version/", reports.report_new_version, name="report-new-version"),
     path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
+    path("reports/<int:pk>/report.docx", reports.report_docx, name="report-docx"),
     path("reports/<int:pk>/preview/", reports.report_preview, name="report-preview"),
     path(
         "reports/<int:pk>/ask-to-close/",

@@ -30,6 +30,19 @@ def public(cast):
     return cast
 
 
+@pytest.fixture
+def html_as_pdf(monkeypatch):
+    """Rendering a scrutiny report returns the HTML it was given, as the "PDF": fast, and what
+    each issued copy says can be read without laying out pages."""
+    from csp.reports import issuing
+
+    def render(html: str, progress: object = None) -> bytes:
+        return b"%PDF-stand-in\n" + html.encode()
+
+    monkeypatch.setattr(issuing, "html_to_pdf", render)
+    return render
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Every test starts with empty rate-limit counters (the cache outlives a test)."""

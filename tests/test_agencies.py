@@ -114,20 +114,26 @@ def test_a_visitor_to_a_public_partnership_does_not_count_restricted_actions(cli
 
 
 def test_an_organisations_actions_grouped_by_priority(alice, cast):
+    """What it leads is the agency report's rule (issue 11): its own leads and the "All
+    partners" actions of the partnerships it belongs to, with each plan's latest finished
+    quarter's status."""
     response = alice.get("/agencies/shire-police/")
     assert response.status_code == 200
     assert grouped_refs(response) == [
-        ("Castle Plan 2016/17: 1", ["1.1.1"]),
+        ("Castle Plan 2016/17: 1", ["1.1.1", "1.2.1"]),
         ("Castle Plan 2016/17: 2", ["2.1.1"]),
     ]
     html = response.content.decode()
-    assert "Actions it leads (2)" in html
+    assert "Actions it leads (3)" in html
     assert "Castle Plan 2016/17: 1. Safer communities" in html
     assert "Castle Plan 2016/17: 2. Acquisitive crime" in html
+    assert "Castle Plan 2016/17: statuses for 2016/17 Q1." in html
     assert tables(response) == [
+        [["Status", "Actions"], ["Off track", "1"], ["On track", "1"], ["Complete", "1"]],
         [
             ["Ref", "Action", "Timescale", "Status"],
             ["1.1.1", "Evening patrols in the town centre", "Q1-4", "On track"],
+            ["1.2.1", "Deliver crime prevention leaflets", "Ongoing", "Complete"],
         ],
         [
             ["Ref", "Action", "Timescale", "Status"],
@@ -154,7 +160,7 @@ def test_actions_of_several_objectives_and_plans_are_grouped_in_order(alice, cas
         cast.patrols.objective, number=3, description="Another patrol action", lead=cast.council
     )
     assert grouped_refs(alice.get("/agencies/castle-council/")) == [
-        ("Castle Plan 2016/17: 1", ["1.1.2", "1.1.3"]),
+        ("Castle Plan 2016/17: 1", ["1.1.2", "1.1.3", "1.2.1"]),
         ("Castle Plan 2016/17: 2", ["2.1.2"]),
         ("Castle Plan 2017/18: 1", ["1.1.1"]),
     ]
@@ -228,10 +234,10 @@ def test_a_signed_out_visitor_gets_404_for_an_organisation_that_does_not_exist(c
 def test_a_visitor_to_a_public_partnership_does_not_see_restricted_actions(client, public):
     response = client.get("/agencies/shire-police/")
     assert response.status_code == 200
-    assert grouped_refs(response) == [("Castle Plan 2016/17: 1", ["1.1.1"])]
+    assert grouped_refs(response) == [("Castle Plan 2016/17: 1", ["1.1.1", "1.2.1"])]
     html = response.content.decode()
     assert "Covert operation against handlers" not in html
-    assert "Actions it leads (1)" in html
+    assert "Actions it leads (2)" in html
     assert "Far away action" not in html  # Elsewhere is not public
 
 
@@ -249,7 +255,51 @@ def test_a_member_organisation_of_a_public_partnership_is_visible_to_visitors(
 ):
     response = client.get("/agencies/castle-fire/")
     assert response.status_code == 200
-    assert "This organisation leads no actions you can see." in response.content.decode()
+    # It leads no action itself; as a member it is one of "All partners".
+    assert grouped_refs(response) == [("Castle Plan 2016/17: 1", ["1.2.1"])]
+    assert "Actions it leads (1)" in response.content.decode()
+
+
+# The page and the agency report count alike, for the quarter chosen (issue 11, item 6).
+
+
+def summary_counts(html_tables) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    [summary] = [t for t in html_tables if t[0] == ["Status", "Actions"]]
+    return {label: int(count) for label, count in summary[1:]}
+
+
+@pytest.mark.parametrize("quarter", ["", "2016-17-q1", "2016-17-q2"])
+def test_the_page_and_the_agency_report_agree(alice, cast, quarter):
+    from csp.quarters import FinancialQuarter
+    from csp.reports.agency import build_agency_report
+
+    response = alice.get("/agencies/castle-council/", {"quarter": quarter} if quarter else {})
+    assert response.status_code == 200
+    chosen = FinancialQuarter.parse(quarter) if quarter else None
+    report = build_agency_report(cast.council, cast.alice, chosen)
+    assert summary_counts(tables(response)) == {s.label: s.count for s in report.summary}
+    html = response.content.decode()
+    assert f"Actions it leads ({report.action_count})" in html
+    # The PDF link asks for the same quarter.
+    assert (
+        f'href="/agencies/castle-council/report.pdf{"?quarter=" + quarter if quarter else ""}"'
+        in html
+    )
+
+
+def test_a_quarter_is_chosen_from_the_plans_own(alice, cast):
+    html = alice.get("/agencies/castle-council/").content.decode()
+    assert '<option value="2016-17-q2">2016/17 Q2</option>' in html
+    q2 = alice.get("/agencies/castle-council/", {"quarter": "2016-17-q2"})
+    assert '<option value="2016-17-q2" selected>' in q2.content.decode()
+    assert "Castle Plan 2016/17: statuses for 2016/17 Q2." in q2.content.decode()
+    for wrong, says in (
+        ("soon", "Choose a quarter from the list"),
+        ("2030-31-q1", "No plan of Castle Council's has a period 2030/31 Q1."),
+    ):
+        response = alice.get("/agencies/castle-council/", {"quarter": wrong})
+        assert response.status_code == 400
+        assert says in response.content.decode().replace("&#x27;", "'")
 
 
 def test_an_agencys_actions_are_found_by_one_uncorrelated_subquery(client, public):
@@ -260,6 +310,6 @@ def test_an_agencys_actions_are_found_by_one_uncorrelated_subquery(client, publi
     assert response.status_code == 200
     [actions] = [q["sql"] for q in queries if q["sql"].startswith('SELECT "csp_action"."id"')]
     assert re.search(
-        r'IN \(SELECT (U\d+)\."action_id"( AS "action_id")? FROM "csp_actionlead" \1', actions
+        r'IN \(SELECT ([A-Z]\d+)\."action_id"( AS "action_id")? FROM "csp_actionlead" \1', actions
     )
     assert not re.search(r'EXISTS\(SELECT 1 AS "a" FROM "csp_actionlead"', actions)

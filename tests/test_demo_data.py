@@ -46,7 +46,7 @@ def plan():
 def test_castle_point_and_rochford_plan_counts(plan):
     assert plan.priorities.count() == 3
     assert StrategicObjective.objects.filter(priority__plan=plan).count() == 15
-    assert Action.objects.in_plan(plan).count() == 51
+    assert Action.objects.in_plan(plan).count() == 50
     assert ActionLead.objects.filter(action__objective__priority__plan=plan).count() == 75
     assert QuarterlyUpdate.objects.filter(period__plan=plan).count() == 32
 
@@ -105,6 +105,38 @@ def test_the_statutory_domestic_homicide_review(plan):
     assert action.timescale == "Q2 -Sept 16"
     assert action.due == FinancialQuarter(2016, 2)
     assert action.lead_as_written == "Melanie Harris – CPBC + CSP executive"
+
+
+def test_the_lead_in_to_four_projects_is_not_an_action(plan):
+    """ "To enhance and continue delivery of the following Projects…" introduces the four
+    projects under it (issue 11): it is the second line of their objective, not an action."""
+    objective = StrategicObjective.objects.get(
+        priority__plan=plan, title__startswith="To protect the most vulnerable and elderly"
+    )
+    assert objective.title.endswith(
+        "\nTo enhance and continue delivery of the following Projects that provide community "
+        "safety reassurances to local residents:"
+    )
+    assert [
+        (a.number, a.description.split(" –")[0].split(" in ")[0]) for a in objective.actions.all()
+    ] == [
+        (1, "Senior Safety Road Shows"),
+        (2, "Re-launch the Keep Safe Scheme"),
+        (3, "Electric Blanket and Fire Safety event"),
+        (4, "To pilot a Well Homes Scheme"),
+    ]
+    assert not Action.objects.in_plan(plan).filter(description__startswith="To enhance").exists()
+
+
+def test_the_partnership_reports_to_the_papers_committee_with_its_formats_line(plan):
+    partnership = plan.partnership
+    assert partnership.report_committee == "Review Committee"
+    assert partnership.report_formats_contact == "01702 318111"
+    assert "01702 318095" in partnership.report_contact
+    assert plan.priorities_agreed_sentence == (
+        "The priorities of the Partnership Plan 2016/17 were agreed on 14 March 2016 at a "
+        "partnership meeting, following a strategic assessment."
+    )
 
 
 def test_all_partners_is_a_lead(plan):

@@ -118,7 +118,7 @@ def test_an_exported_plan_imports_into_an_empty_partnership_unchanged():
 
     assert snapshot(imported) == snapshot(original)
     assert imported.priorities.count() == 3
-    assert Action.objects.in_plan(imported).count() == 51
+    assert Action.objects.in_plan(imported).count() == 50
 
 
 def test_blank_priority_and_objective_cells_mean_the_row_above(place):

@@ -195,7 +195,13 @@ def test_a_clerk_builds_a_draft_and_issues_it(client, cast):
     assert page.status_code == 200
     html = page.content.decode()
     assert "2016/17 Q1" in html and "2016/17 Q2" in html
-    assert "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)" in html
+    # Castle names no committee: the neutral name, never another council's (issue 11).
+    assert 'value="Crime and Disorder Committee"' in html
+    assert "Overview and Scrutiny Committee" not in html
+    cast.castle.report_committee = "Community Safety Scrutiny Panel"
+    cast.castle.save()
+    html = client.get(reverse("report-new")).content.decode()
+    assert 'value="Community Safety Scrutiny Panel"' in html
 
     response = client.post(
         reverse("report-new"),
@@ -383,7 +389,9 @@ def test_the_admin_shows_reports_and_never_changes_an_issued_one(admin_client, c
     assert ScrutinyReport.objects.get(pk=issued.pk).pdf_bytes() == FAKE_PDF
 
 
-def test_a_draft_reads_as_html_with_only_its_own_stylesheet_allowed(client, cast):
+def test_a_draft_reads_as_a_page_of_the_site(client, cast):
+    """The preview is a page of the site (issue 11, item 9): its header, a main landmark, the
+    site's stylesheet and no inline style, so the Content Security Policy is the site's own."""
     from csp.models import ScrutinyReport
 
     client.force_login(cast.alice)
@@ -394,9 +402,17 @@ def test_a_draft_reads_as_html_with_only_its_own_stylesheet_allowed(client, cast
     assert response.status_code == 200
     assert "Strategic Objective" in html
     assert "Evening patrols in the town centre" in html
+    assert '<header class="govuk-generic-header"' in html
+    assert '<main class="govuk-main-wrapper" id="main-content"' in html
+    assert html.count("<h1") == 1 and "<style" not in html and "style=" not in html
+    assert "Draft – not for publication" in html
     policy = response["Content-Security-Policy"]
-    assert "style-src 'self' 'sha256-" in policy
-    assert "unsafe-inline" not in policy
+    assert "style-src 'self';" in policy and "unsafe-inline" not in policy
+    # The public version, and the large print, of the same draft.
+    public = client.get(f"/reports/{report.pk}/preview/?version=public").content.decode()
+    assert "Covert operation" in html and "Covert operation" not in public
+    large = client.get(f"/reports/{report.pk}/preview/?print=large").content.decode()
+    assert 'class="lp-action"' in large and 'class="lp-action"' not in html
     client.force_login(cast.charlie)
     assert client.get(f"/reports/{report.pk}/preview/").status_code == 404
 

@@ -63,7 +63,14 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
-from csp.models.reports import RenderKind, RenderState, ReportRender, audience_key
+from csp.models.reports import (
+    CopyForm,
+    IssuedCopy,
+    RenderKind,
+    RenderState,
+    ReportRender,
+    audience_key,
+)
 from csp.reports import issuing
 from csp.views.imports import SESSION_KEY
 from tests import factories as make
@@ -162,8 +169,11 @@ def issued_report(partnership, plan, periods, by) -> ScrutinyReport:
         size=len(FAKE_PDF),
         issued_at=timezone.now(),
         issued_by=by,
+        restricted_left_out=0,
     )
     report.periods.set(periods)
+    # Its Word copy, kept at issue (issue 11).
+    IssuedCopy.objects.create(report=report, public=False, form=CopyForm.DOCX, data=b"PK docx")
     return report
 
 
@@ -281,6 +291,7 @@ def shared_world(django_db_setup, django_db_blocker):
 def world(shared_world, db, monkeypatch) -> World:
     # Who may see a PDF is decided before it is made: no rendering here.
     monkeypatch.setattr(issuing, "report_pdf", lambda self, **kwargs: FAKE_PDF)
+    monkeypatch.setattr(issuing, "report_docx", lambda self, **kwargs: b"PK docx")
     monkeypatch.setattr(
         "csp.views.agency_report.render_agency_pdf", lambda report, progress=None: FAKE_PDF
     )
@@ -300,7 +311,7 @@ def snapshot() -> dict[str, Any]:
         "plans": sorted(Plan.objects.values_list("pk", flat=True)),
         "actions": Action.objects.count(),
         "organisations": Organisation.objects.count(),
-        "reports": sorted(ScrutinyReport.objects.values_list("pk", "state")),
+        "reports": sorted(ScrutinyReport.objects.values_list("pk", "state", "revision")),
         "renders": ReportRender.objects.count(),
         "reminders": Reminder.objects.count(),
         "links": sorted(PersonalLink.objects.values_list("pk", "revoked_at")),
@@ -656,6 +667,38 @@ CASES = [
     ),
     c("report-preview-draft", "report-preview", lambda w: [w.draft.pk], REPORT_MAKERS),
     c("report-pdf-draft", "report-pdf", lambda w: [w.draft.pk], REPORT_MAKERS),
+    c("report-docx-draft", "report-docx", lambda w: [w.draft.pk], REPORT_MAKERS),
+    c("report-edit-draft", "report-edit", lambda w: [w.draft.pk], REPORT_MAKERS),
+    c(
+        "report-edit-draft",
+        "report-edit",
+        lambda w: [w.draft.pk],
+        REPORT_MAKERS_POST,
+        method="POST",
+        data=lambda w: {
+            "plan": w.cast.plan.slug,
+            "revision": 1,
+            "periods": [w.cast.q1.pk],
+            "committee": "Edited committee",
+        },
+        writes=MAKERS,
+    ),
+    # An issued report is not edited: makers are sent to it, to make a new version.
+    c(
+        "report-edit-issued",
+        "report-edit",
+        lambda w: [w.issued.pk],
+        (302, 302, 403, 403, 403, 302, 404, 302),
+        onward=lambda w: reverse("report-detail", args=[w.issued.pk]),
+    ),
+    c(
+        "report-new-version-issued",
+        "report-new-version",
+        lambda w: [w.issued.pk],
+        REPORT_MAKERS_POST,
+        method="POST",  # a draft copy of the issued report
+        writes=MAKERS,
+    ),
     c("report-detail-issued", "report-detail", lambda w: [w.issued.pk], MEMBERS),
     c(
         "report-detail-issued",
@@ -689,6 +732,7 @@ CASES = [
         REPORT_MAKERS,
     ),
     c("report-pdf-issued", "report-pdf", lambda w: [w.issued.pk], MEMBERS),
+    c("report-docx-issued", "report-docx", lambda w: [w.issued.pk], MEMBERS),
     # -- Elsewhere's
     c("plan-dashboard-elsewhere", "plan-dashboard", lambda w: [w.cast.other_plan.slug], E_MEMBERS),
     c(

@@ -491,7 +491,7 @@ def test_the_demo_plan_carries_over_whole(demo):
     assert contents(new) == expected
     assert new.priorities.count() == 3
     assert StrategicObjective.objects.filter(priority__plan=new).count() == 15
-    assert Action.objects.in_plan(new).count() == 51
+    assert Action.objects.in_plan(new).count() == 50
     assert ActionLead.objects.filter(action__objective__priority__plan=new).count() == 75
     assert Measure.objects.filter(action__objective__priority__plan=new).count() == (
         Measure.objects.filter(action__objective__priority__plan=old).count()

@@ -112,11 +112,11 @@ def test_a_section_left_out_is_absent_and_the_numbering_has_no_gap(cast):
         "2. Statutory background",
         "3. Priorities and how they were agreed",
         "4. Progress at a glance",
-        "5. Exceptions: actions off track or at risk",
+        "5. Exceptions, risks and dependencies",
         "6. Progress on the action plan",
         "7. Resources",
         "8. Implications",
-        "9. Contacts and other formats",
+        "9. Contacts, background papers and other formats",
     ]
     assert contents(html) == [
         ("1", "purpose"),
@@ -136,7 +136,7 @@ def test_no_optional_sections_leaves_the_fixed_ones(cast):
     html = render_html(build_report(cast.plan, [cast.q1], sections=[]))
     assert headings(html) == [
         "1. Purpose of the report and recommendation",
-        "2. Contacts and other formats",
+        "2. Contacts, background papers and other formats",
     ]
     assert 'class="cover"' in html
 

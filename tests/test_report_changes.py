@@ -2,7 +2,8 @@
 
 A constructed plan with two reporting periods and actions whose public statuses go
 on track → at risk, at risk → complete, none → off track, off track → off track (not new) and
-on track → on track (unchanged); restricted actions and updates must not count.
+on track → on track (unchanged); in the public version restricted actions and updates must not
+count, in the committee's full version they do (issue 11).
 """
 
 from __future__ import annotations
@@ -34,19 +35,22 @@ def pdf_text(data: bytes) -> str:
     return " ".join(text.replace("\u00ad", "").split())
 
 
-# The running header and footer, and the chart's labels (pypdf reads the chart drawn on the
-# section's first page, an embedded image, after the page's text).
+# The running header and footer, and the charts' labels (pypdf reads a chart drawn on the
+# section's page, an embedded image, after the page's text).
 FURNITURE = re.compile(
-    r"(1\. Safer streets \(6\)( \d)+ )?"
-    r"Harbour CSP Harbour Plan 2016/17 – [^ ]+ Q\d Scrutiny report Page \d+ of \d+ "
+    r"(1\. (Safer streets|2016/17 Q\d) \(\d\)( \d)+ )*"
+    r"Draft – not for publication Harbour Plan 2016/17, Quarter \d · Public version "
+    r"Draft of version 1, public version Page \d+ of \d+ "
 )
 
 
 def section_text(text: str) -> str:
     """The section's text in the PDF, from its heading to the next section's, without the
     running header and footer."""
-    start = text.index("6. What changed since the last report")
-    return FURNITURE.sub("", text[start : text.index("7. Exceptions: actions off", start)])
+    start = text.index("What changed since the last report", text.index("1. Purpose"))
+    start = text.rindex(" ", 0, start - 1) + 1
+    end = text.index("Exceptions, risks and dependencies", start)
+    return FURNITURE.sub("", text[start : text.rindex(" ", 0, end - 1) + 1])
 
 
 @pytest.fixture
@@ -99,7 +103,7 @@ def summary(changes):  # type: ignore[no-untyped-def]
 
 def test_changes_in_the_report_data(two_periods):
     plan, q1, q2 = two_periods
-    report = build_report(plan, [q2])
+    report = build_report(plan, [q2], public=True)
     changes = report.changes
     assert changes.previous == q1
     assert summary(changes) == {
@@ -127,13 +131,13 @@ def test_changes_in_the_report_data(two_periods):
 
 def test_changes_in_the_pdf(two_periods):
     plan, _, q2 = two_periods
-    report = build_report(plan, [q2])
+    report = build_report(plan, [q2], public=True)
     html = render_html(report)
     assert '<a href="#changes">What changed since the last report</a>' in html
     text = pdf_text(render_pdf(report))
     assert "What changed since the last report" in text[: text.index("1. Purpose")]  # contents
     assert section_text(text) == (
-        "6. What changed since the last report "
+        "7. What changed since the last report "
         "Each action's status in 2016/17 Q2 compared with 2016/17 Q1, the previous reporting "
         "period: 3 of the 6 actions moved status and 3 kept the same status. "
         "Actions that moved status "
@@ -163,7 +167,7 @@ def test_statuses_of_both_quarters_are_read_in_one_query(two_periods):
 def test_a_report_over_several_quarters_compares_with_the_quarter_before_them(two_periods):
     plan, q1, q2 = two_periods
     q3 = make.period(plan, 2016, 3)
-    report = build_report(plan, [q3, q2])
+    report = build_report(plan, [q3, q2], public=True)
     assert report.changes.previous == q1
     # No update yet in Q3: every action with a status in Q1 moved to "No update".
     assert summary(report.changes)["moved"] == [
@@ -180,7 +184,7 @@ def test_a_report_over_several_quarters_compares_with_the_quarter_before_them(tw
 
 def test_a_report_with_no_previous_period_says_so(two_periods):
     plan, q1, _ = two_periods
-    report = build_report(plan, [q1])
+    report = build_report(plan, [q1], public=True)
     assert report.changes.previous is None
     assert summary(report.changes) == {
         "moved": [],
@@ -194,3 +198,17 @@ def test_a_report_with_no_previous_period_says_so(two_periods):
         "There is no earlier reporting period of the Harbour Plan 2016/17 before 2016/17 Q1 to "
         "compare with, so no changes are shown. "
     )
+
+
+def test_the_committees_version_counts_restricted_actions_and_updates(two_periods):
+    plan, q1, q2 = two_periods
+    changes = build_report(plan, [q2]).changes
+    assert changes.previous == q1
+    assert summary(changes)["moved"] == [
+        ("1.1.1", "On track → At risk"),
+        ("1.1.2", "At risk → Complete"),
+        ("1.1.3", "No update → Off track"),
+        ("1.1.6", "On track → Off track"),  # its restricted off track update counts
+        ("1.1.7", "On track → Off track"),  # a restricted action
+    ]
+    assert changes.unchanged == 2

@@ -56,7 +56,7 @@ def long_reports(settings, queue):
 def stand_in_render(monkeypatch):
     """Rendering returns stand-in bytes at once, still reporting its steps as it goes."""
 
-    def render(self, *, html=None, progress=None):  # type: ignore[no-untyped-def]
+    def render(self, *, html=None, progress=None, **version):  # type: ignore[no-untyped-def]
         if progress:
             progress(3, "Laying out pages: page 1")
         return FAKE_PDF

@@ -16,6 +16,9 @@ from csp.reports.context import build_report
 from csp.reports.render import render_html, render_pdf
 
 DEMO_PLAN = "castle-point-rochford-2016-17"
+# Marked, so that the test database exists before the module's fixture loads the demo, however
+# few of its tests are chosen (-k).
+pytestmark = pytest.mark.django_db
 HEADINGS = [
     "Strategic Objective",
     "Actions",
@@ -76,13 +79,17 @@ def demo(django_db_setup, django_db_blocker):
 
 def test_every_action_and_the_five_headings_are_in_the_pdf(demo):
     text = pdf_text(demo["pdf"])
-    assert len(demo["descriptions"]) == 51
+    assert len(demo["descriptions"]) == 50
     missing = [d for d in demo["descriptions"] if normalise(d)[:40] not in text]
     assert not missing
     for heading in HEADINGS:
         assert heading in text
     assert "Page 1 of" in text
-    assert "If you would like this report in large print, Braille or another language" in text
+    assert (
+        "If you would like this report in large print, Braille or another language please "
+        "contact 01702 318111." in text  # the council's formats line, not an officer's number
+    )
+    assert "Report to the Review Committee" in text  # the partnership's own committee
     assert "2016/17 Q1 – Rochford:" in text  # updates by quarter and district
 
 
@@ -119,19 +126,34 @@ def test_large_print_body_text_is_at_least_16pt(demo):
 
 
 def test_content_exceptions_updates_and_restricted_items(cast):
-    report = build_report(cast.plan, [cast.q1])
-    rows = {a.reference: a for p in report.priorities for o in p.objectives for a in o.actions}
-    assert "2.1.1" not in rows  # restricted: a committee report is public
-    assert [a.reference for _, a in report.exceptions] == ["1.1.2"]
+    """The public version leaves restricted items out (issue 6); the committee's full version
+    shows them, each marked restricted, and says on its cover not to publish it (issue 11)."""
+    public = build_report(cast.plan, [cast.q1], public=True)
+    rows = {a.reference: a for p in public.priorities for o in p.objectives for a in o.actions}
+    assert "2.1.1" not in rows  # restricted: the public version is for the website
+    assert [a.reference for _, a in public.exceptions] == ["1.1.2"]
     hub = rows["1.1.2"]
     assert [u.heading for u in hub.updates] == ["2016/17 Q1 – North", "2016/17 Q1 – South"]
     assert [u.risks for u in hub.risks] == ["Depends on the library lease"]
-    assert [p.total for p in report.priorities] == [3, 1]
-    html = render_html(report)
+    assert [p.total for p in public.priorities] == [3, 1]
+    assert (public.left_out.actions, public.left_out.updates) == (1, 0)
+    html = render_html(public)
     assert "Depends on the library lease" in html
     assert "Covert operation" not in html
+    assert "It leaves out 1 action marked restricted" in html
     assert "That Members note" in html
     assert "Police and Justice Act 2006" in html
+
+    full = build_report(cast.plan, [cast.q1])
+    rows = {a.reference: a for p in full.priorities for o in p.objectives for a in o.actions}
+    assert rows["2.1.1"].restricted and rows["2.1.1"].status == "off_track"
+    assert [a.reference for _, a in full.exceptions] == ["1.1.2", "2.1.1"]
+    assert [p.total for p in full.priorities] == [3, 2]
+    assert full.restricted_shown == 1
+    html = render_html(full)
+    assert "Covert operation" in html
+    assert '<span class="restricted">Restricted</span>' in html
+    assert "Not for publication in full." in html
 
 
 def test_two_periods_show_updates_of_both(cast):

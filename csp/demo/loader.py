@@ -134,6 +134,9 @@ class DemoLoader:
                 "short_name": p.get("short_name", ""),
                 "area_description": _text(p.get("area_description")),
                 "reports_by_priority_summary": bool(p.get("reports_by_priority_summary", False)),
+                "report_committee": _text(p.get("committee")),
+                "report_contact": _text(p.get("report_contact")),
+                "report_formats_contact": _text(p.get("formats_contact")),
             },
         )
         districts = {

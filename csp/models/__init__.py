@@ -38,6 +38,8 @@ from csp.models.plans import (
 )
 from csp.models.reports import (
     AgencyReportRender,
+    CopyForm,
+    IssuedCopy,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -74,12 +76,14 @@ __all__ = [
     "Amendment",
     "BackgroundJob",
     "CoordinatorDigest",
+    "CopyForm",
     "District",
     "Evidence",
     "Funding",
     "Impact",
     "ImportJob",
     "ImportSettings",
+    "IssuedCopy",
     "IssuedReportChanged",
     "JobState",
     "Likelihood",

@@ -62,6 +62,29 @@ class Partnership(models.Model):
         help_text="Paragraphs separated by a blank line, each starting with its heading, e.g. "
         '"Financial: …". Leave blank for the standard wording.',
     )
+    # What the partnership's council calls things in its committee papers: the clerk's builder
+    # starts from these, and a report never falls back on another partnership's wording.
+    report_committee = models.CharField(
+        "committee",
+        max_length=300,
+        blank=True,
+        help_text="The committee its scrutiny reports go to, as the council names it, e.g. "
+        '"Review Committee". Blank: "Crime and Disorder Committee".',
+    )
+    report_contact = models.CharField(
+        "report contact",
+        max_length=300,
+        blank=True,
+        help_text='Who to contact about a report, e.g. "Louisa Moss (Assistant Director) on '
+        '01702 318095, louisa.moss@rochford.gov.uk".',
+    )
+    report_formats_contact = models.CharField(
+        "formats line",
+        max_length=300,
+        blank=True,
+        help_text="Who to contact for a report in large print, Braille or another language, "
+        'e.g. "01702 318111".',
+    )
 
     objects = PartnershipQuerySet.as_manager()
 

@@ -25,6 +25,10 @@ class PlanStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+# Words that start a phrase saying how priorities were agreed ("at a partnership meeting").
+_AGREED_PREPOSITIONS = ("at ", "by ", "in ", "through ", "following ", "after ", "with ", "via ")
+
+
 class PlanQuerySet(models.QuerySet["Plan"]):
     def visible_to(self, user: access.AnyUser) -> PlanQuerySet:
         return self.filter(access.partnership_visibility(user, "partnership"))
@@ -50,7 +54,8 @@ class Plan(models.Model):
     priorities_agreed_by = models.CharField(
         max_length=200,
         blank=True,
-        help_text="e.g. Responsible Authorities Group, after the strategic assessment",
+        help_text='Who agreed them, or how, as it follows "agreed": "at a partnership meeting, '
+        'following the strategic assessment", "by the Responsible Authorities Group".',
     )
     introduction = models.TextField(blank=True)
     previous_version = models.ForeignKey(
@@ -71,6 +76,27 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def priorities_agreed_sentence(self) -> str:
+        """How the priorities were agreed, as the report says it: "The priorities of the
+        Partnership Plan 2016/17 were agreed on 14 March 2016 at a partnership meeting,
+        following the strategic assessment."
+
+        ``priorities_agreed_by`` may be written as a phrase that follows "agreed" ("at a
+        partnership meeting", "by the Responsible Authorities Group") or as the body itself
+        ("Responsible Authorities Group (RAG)", "the five responsible authorities"), which is
+        then agreed "by" it.
+        """
+        by = " ".join(self.priorities_agreed_by.split()).rstrip(".")
+        when = self.priorities_agreed_on
+        if not by and when is None:
+            return f"The {self.title} sets these priorities."
+        if by and not by.lower().startswith(_AGREED_PREPOSITIONS):
+            article = "" if by.lower().startswith(("the ", "a ", "an ")) else "the "
+            by = f"by {article}{by}"
+        on = f" on {when.day} {when:%B %Y}" if when else ""
+        return f"The priorities of the {self.title} were agreed{on}{' ' if by else ''}{by}."
 
     @property
     def years_label(self) -> str:

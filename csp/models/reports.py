@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,18 +30,26 @@ from csp.models.updates import PeriodStatus, ReportingPeriod
 class ReportSection(models.TextChoices):
     """The sections a clerk may leave out, in the report's order.
 
-    The cover, contents, purpose and recommendation, and contacts are always included.
+    The cover, contents, purpose and recommendation, and contacts (with the background papers
+    and the line offering other formats) are always included. A section chosen but with
+    nothing to say (no highlights written, a plan with no introduction) is left out too.
     """
 
     STATUTORY_BACKGROUND = "statutory_background", "Statutory background"
     PARTNERSHIP = "partnership", "The partnership"
+    INTRODUCTION = "introduction", "The plan's introduction"
+    AREA_PROFILE = "area_profile", "Area profile"
     PRIORITIES = "priorities", "Priorities and how they were agreed"
+    HIGHLIGHTS = "highlights", "Highlights"
     AT_A_GLANCE = "at_a_glance", "Progress at a glance"
+    TREND = "trend", "Trend over the plan's quarters"
     CHANGES = "changes", "What changed since the last report"
-    EXCEPTIONS = "exceptions", "Exceptions: actions off track or at risk"
+    EXCEPTIONS = "exceptions", "Exceptions, risks and dependencies"
+    MEASURES = "measures", "Measures"
     ACTION_PLAN = "action_plan", "Progress on the action plan"
     RISKS = "risks", "Risk register"
     FUNDING = "funding", "Resources"
+    CONSULTATION = "consultation", "Consultation"
     IMPLICATIONS = "implications", "Implications"
 
 
@@ -49,7 +57,9 @@ def all_sections() -> list[str]:
     return list(ReportSection.values)
 
 
-DEFAULT_COMMITTEE = "Overview and Scrutiny Committee (meeting as the Crime and Disorder Committee)"
+# A report's committee when neither it nor its partnership names one: the name the Police and
+# Justice Act 2006 gives it, not any one council's.
+FALLBACK_COMMITTEE = "Crime and Disorder Committee"
 
 
 class ReportState(models.TextChoices):
@@ -66,17 +76,25 @@ FROZEN_FIELDS = (
     "title",
     "author",
     "contact",
+    "formats_contact",
     "large_print",
     "purpose",
     "recommendation",
+    "statutory_background",
+    "highlights",
+    "consultation",
+    "background_papers",
     "implications",
     "sections",
+    "version",
+    "previous_version_id",
     "state",
     "pdf",
     "sha256",
     "issued_at",
     "issued_by_id",
     "size",
+    "restricted_left_out",
 )
 
 
@@ -123,20 +141,44 @@ class ScrutinyReport(models.Model):
     periods = models.ManyToManyField(
         ReportingPeriod, related_name="scrutiny_reports", help_text="The quarters it covers."
     )
-    committee = models.CharField(max_length=300, default=DEFAULT_COMMITTEE)
+    committee = models.CharField(
+        max_length=300, blank=True, help_text="Blank: the partnership's committee."
+    )
     meeting_date = models.DateField(null=True, blank=True)
     title = models.CharField(
         max_length=300, blank=True, help_text="Leave blank for the standard title."
     )
     author = models.CharField(max_length=200, blank=True)
-    contact = models.CharField(max_length=300, blank=True)
-    large_print = models.BooleanField(default=False)
+    contact = models.CharField(
+        max_length=300, blank=True, help_text="Blank: the partnership's report contact."
+    )
+    formats_contact = models.CharField(
+        "formats line",
+        max_length=300,
+        blank=True,
+        help_text="Who to ask for the report in large print, Braille or another language. "
+        "Blank: the partnership's.",
+    )
+    large_print = models.BooleanField(
+        default=False,
+        help_text="The print of the issued copy. The same report is kept in the other print too.",
+    )
     purpose = models.TextField(
         blank=True, help_text="Blank: the partnership's wording, else the standard wording."
     )
     recommendation = models.TextField(
         blank=True, help_text="Blank: the partnership's wording, else the standard wording."
     )
+    statutory_background = models.TextField(
+        blank=True, help_text="Blank: the partnership's wording, else the standard wording."
+    )
+    highlights = models.TextField(
+        blank=True,
+        help_text="What has been achieved, one item per paragraph: its first line is its "
+        "heading, the lines after it say more.",
+    )
+    consultation = models.TextField(blank=True, help_text="Who was consulted, and how.")
+    background_papers = models.TextField(blank=True, help_text="One paper per line. Blank: none.")
     implications = models.TextField(
         blank=True, help_text="Blank: the partnership's wording, else the standard wording."
     )
@@ -144,6 +186,20 @@ class ScrutinyReport(models.Model):
         default=all_sections,
         blank=True,
         help_text="The optional sections to include (keys of ReportSection).",
+    )
+    version = models.PositiveSmallIntegerField(
+        default=1, help_text="1 for a first issue; a corrected report re-issued is the next."
+    )
+    previous_version = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_versions",
+        help_text="The issued report this one corrects.",
+    )
+    revision = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Counts the edits of a draft: the optimistic lock."
     )
     state = models.CharField(max_length=10, choices=ReportState, default=ReportState.DRAFT)
     created_by = models.ForeignKey(
@@ -167,6 +223,13 @@ class ScrutinyReport(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+    )
+    restricted_left_out = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="How many restricted actions and updates its public version leaves out "
+        "(0: the issued copy holds nothing restricted; empty: issued before public versions).",
     )
 
     objects = ScrutinyReportQuerySet.as_manager()
@@ -229,15 +292,36 @@ class ScrutinyReport(models.Model):
 
     @property
     def filename(self) -> str:
+        return self.file_name()
+
+    def file_name(
+        self, *, large_print: bool | None = None, public: bool = False, extension: str = "pdf"
+    ) -> str:
+        """ "scrutiny-report-<plan>-<periods>[-v2][-large-print][-public][-draft].<extension>";
+        ``large_print`` None: the report's own print."""
         periods = sorted(self.periods.all(), key=lambda p: (p.year, p.quarter))
-        span = ""
+        span = "no-periods"
         if periods:
             first, last = periods[0].slug, periods[-1].slug
             span = first if first == last else f"{first}-to-{last}"
-        suffix = "-large-print" if self.large_print else ""
-        state = "" if self.is_issued else "-draft"
-        span = span or "no-periods"
-        return f"scrutiny-report-{self.plan.slug}-{span}{suffix}{state}.pdf"
+        large = self.large_print if large_print is None else large_print
+        parts = [f"scrutiny-report-{self.plan.slug}-{span}"]
+        if self.version > 1:
+            parts.append(f"v{self.version}")
+        if large and extension != "docx":
+            parts.append("large-print")
+        if public:
+            parts.append("public")
+        if not self.is_issued:
+            parts.append("draft")
+        return "-".join(parts) + f".{extension}"
+
+    @property
+    def public_differs(self) -> bool:
+        """Whether the public version leaves something out, so that others than the
+        partnership's members get it instead of the issued copy. Reports issued before public
+        versions existed left out everything restricted themselves."""
+        return bool(self.restricted_left_out)
 
     def pdf_bytes(self) -> bytes:
         """The issued PDF's bytes (PostgreSQL hands a BinaryField back as a memoryview)."""
@@ -279,23 +363,142 @@ class ScrutinyReport(models.Model):
                 "locks the periods a report covers, and leads are still writing updates."
             )
 
-    def keep_issued_copy(self, data: bytes, user: Any) -> None:
+    def keep_issued_copy(
+        self,
+        data: bytes,
+        user: Any,
+        *,
+        issued_at: datetime.datetime | None = None,
+        restricted_left_out: int = 0,
+    ) -> None:
         """Store ``data`` as the issued PDF, with its SHA-256 and size, who issued it and when.
 
         The caller (``csp.reports.issuing.issue``) does this inside the transaction that locks
-        the periods; once saved, the ``save`` above refuses any change to it.
+        the periods; once saved, the ``save`` above refuses any change to it. ``issued_at``:
+        the moment the document says it was issued (it is printed in it), by default now.
         """
         self.pdf = data
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.size = len(data)
-        self.issued_at = timezone.now()
+        self.issued_at = issued_at or timezone.now()
         self.issued_by = user
+        self.restricted_left_out = restricted_left_out
         self.state = ReportState.ISSUED
         self.save()
+
+    def claim_revision(self, revision: int) -> bool:
+        """Move this draft on from ``revision``, if no one else has: the optimistic lock of the
+        builder's edit page. One conditional UPDATE, so of two clerks saving the same revision
+        exactly one wins; an issued report is never claimed."""
+        claimed = ScrutinyReport.objects.filter(
+            pk=self.pk, revision=revision, state=ReportState.DRAFT
+        )
+        won = bool(models.QuerySet.update(claimed, revision=F("revision") + 1))
+        if won:
+            self.revision = revision + 1
+        return won
+
+    def new_version(self, user: Any) -> ScrutinyReport:
+        """A draft copy of this issued report, to correct and issue again as its next version.
+
+        Everything the clerk wrote is copied, so nothing is typed twice; the copy covers the
+        same periods (already reported: issuing it again locks nothing new).
+        """
+        if not self.is_issued:
+            raise ValueError("Only an issued report has versions: edit the draft instead.")
+        copy = ScrutinyReport.objects.create(
+            partnership_id=self.partnership_id,
+            plan_id=self.plan_id,
+            committee=self.committee,
+            meeting_date=self.meeting_date,
+            title=self.title,
+            author=self.author,
+            contact=self.contact,
+            formats_contact=self.formats_contact,
+            large_print=self.large_print,
+            purpose=self.purpose,
+            recommendation=self.recommendation,
+            statutory_background=self.statutory_background,
+            highlights=self.highlights,
+            consultation=self.consultation,
+            background_papers=self.background_papers,
+            implications=self.implications,
+            sections=list(self.sections or []),
+            version=self.version + 1,
+            previous_version=self,
+            created_by=user,
+        )
+        copy.periods.set(self.periods.all())
+        return copy
 
 
 def _value(value: Any) -> Any:
     return bytes(value) if isinstance(value, memoryview | bytearray) else value
+
+
+class CopyForm(models.TextChoices):
+    """The forms an issued report is kept in, beside its issued PDF."""
+
+    PDF = "pdf", "PDF"
+    LARGE_PRINT_PDF = "large_print_pdf", "Large print PDF"
+    DOCX = "docx", "Word document"
+    HTML = "html", "HTML"
+    LARGE_PRINT_HTML = "large_print_html", "Large print HTML"
+
+
+class IssuedCopyQuerySet(models.QuerySet["IssuedCopy"]):
+    def update(self, **kwargs: Any) -> int:
+        raise IssuedReportChanged("An issued report's copies cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise IssuedReportChanged("An issued report's copies cannot be deleted.")
+
+
+class IssuedCopy(models.Model):
+    """One form of an issued report, made from the same content as its issued PDF: the other
+    print, the Word document, the public version (without anything restricted), and the HTML
+    each PDF is made from. Kept byte for byte with its SHA-256, like the issued PDF; a PDF not
+    made at issue is made once from its frozen HTML, so it says exactly what was issued.
+    """
+
+    report = models.ForeignKey(ScrutinyReport, on_delete=models.PROTECT, related_name="copies")
+    public = models.BooleanField(help_text="The public version: nothing restricted in it.")
+    form = models.CharField(max_length=20, choices=CopyForm)
+    data = models.BinaryField(editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    size = models.PositiveIntegerField("size in bytes", editable=False)
+    made_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = IssuedCopyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["report_id", "public", "form"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "public", "form"], name="one_issued_copy_per_form"
+            ),
+            models.CheckConstraint(
+                condition=Q(form__in=list(CopyForm.values)), name="issued_copy_form_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        version = "public " if self.public else ""
+        return f"{self.get_form_display()} ({version}copy) of {self.report_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise IssuedReportChanged("An issued report's copies cannot be changed.")
+        data = bytes(self.data)
+        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.size = len(data)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise IssuedReportChanged("An issued report's copies cannot be deleted.")
+
+    def data_bytes(self) -> bytes:
+        return bytes(self.data)
 
 
 # -- making a report's PDF in the background ---------------------------------------------------

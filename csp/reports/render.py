@@ -9,6 +9,8 @@ the PDF is the same on every machine that has the project's system packages.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import gc
 import logging
 import re
 import threading
@@ -19,6 +21,8 @@ import weasyprint
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from csp.charts import StatusChart
+from csp.reports import tagging
 from csp.reports.context import ReportContent
 from csp.reports.fetcher import StaticOnlyFetcher
 
@@ -29,29 +33,50 @@ _weasyprint_progress = logging.getLogger("weasyprint.progress")
 _weasyprint_progress.setLevel(logging.WARNING)
 
 
-def _chart_image(content: ReportContent) -> str:
-    """The shared status chart (``includes/status_chart.svg``) as a data: URI for an <img>.
-
-    An <img> with ``alt`` is tagged as a Figure with that alternative text in the PDF; the
-    include's own HTML legend is left out, the report draws its own beside the table.
-    """
+def chart_svg(chart: StatusChart, title: str) -> str:
+    """The shared status chart (``includes/status_chart.svg``) as a standalone SVG document,
+    without the include's HTML legend (the report draws its own beside the table)."""
     svg = render_to_string(
         "includes/status_chart.svg",
-        {
-            "chart": content.chart,
-            "chart_id": "report-chart",
-            "chart_title": "Actions by status for each priority",
-        },
+        {"chart": chart, "chart_id": "report-chart", "chart_title": title},
     )
-    svg = svg[: svg.index("</svg>") + len("</svg>")]
+    return svg[: svg.index("</svg>") + len("</svg>")]
+
+
+def _image(chart: StatusChart | None, title: str) -> str:
+    """A chart as a data: URI for an <img>: an <img> with ``alt`` is tagged as a Figure with
+    that alternative text in the PDF."""
+    if chart is None:
+        return ""
+    svg = chart_svg(chart, title)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
-def render_html(content: ReportContent) -> str:
-    css = render_to_string("reports/print.css")
+def document_context(content: ReportContent) -> dict[str, object]:
+    """What ``reports/document.html`` needs besides the content: the charts as images."""
+    return {
+        "r": content,
+        "chart_src": _image(content.chart, "Actions by status for each priority"),
+        "trend_chart_src": _image(
+            content.trend_chart, "Actions by status for each priority and quarter"
+        ),
+    }
+
+
+def in_print(content: ReportContent, large_print: bool | None) -> ReportContent:
+    """The same content set out in the other print, if asked: one report, two renderings."""
+    if large_print is None or large_print == content.large_print:
+        return content
+    return dataclasses.replace(content, large_print=large_print)
+
+
+def render_html(content: ReportContent, *, large_print: bool | None = None) -> str:
+    """The report as the HTML document its PDF is made from; ``large_print``: in that print
+    (None: the content's own)."""
+    content = in_print(content, large_print)
+    css = render_to_string("reports/print.css", {"r": content})
     return render_to_string(
-        "reports/report.html",
-        {"r": content, "css": mark_safe(css), "chart_src": _chart_image(content)},
+        "reports/report.html", {**document_context(content), "css": mark_safe(css)}
     )
 
 
@@ -63,10 +88,17 @@ def html_to_pdf(html: str, progress: Callable[[int, str], None] | None = None) -
     12"), 4 writing the PDF.
     """
 
+    tagging.install()  # headers' scope, artifacts, one structure element per HTML element
+
     def write() -> bytes:
-        return weasyprint.HTML(
-            string=html, base_url=None, url_fetcher=StaticOnlyFetcher()
-        ).write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+        # What the caller built the HTML from (the plan's rows, the report's content) is unused
+        # by now: collected before the layout, WeasyPrint reuses its memory instead of adding
+        # to it.
+        gc.collect()
+        with tagging.releasing_layout():  # the document is written once, here, then dropped
+            return weasyprint.HTML(
+                string=html, base_url=None, url_fetcher=StaticOnlyFetcher()
+            ).write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
 
     if progress is None:
         return write()
@@ -86,8 +118,8 @@ def html_to_pdf(html: str, progress: Callable[[int, str], None] | None = None) -
         return write()
 
 
-def render_pdf(content: ReportContent) -> bytes:
-    return html_to_pdf(render_html(content))
+def render_pdf(content: ReportContent, *, large_print: bool | None = None) -> bytes:
+    return html_to_pdf(render_html(content, large_print=large_print))
 
 
 # -- progress -------------------------------------------------------------------------------

@@ -115,3 +115,17 @@ def checkbox_items(group: Any) -> str:
             for choice in group.choices
         ),
     )
+
+
+@register.filter
+def css_string(value: object) -> str:
+    """``value`` as a quoted CSS string, for the print stylesheet's running header and footer.
+
+    Quotes, backslashes and line breaks are escaped, and ``<`` too, so that words a clerk or a
+    coordinator typed can neither end the string nor the ``<style>`` element around it.
+    """
+    text = "" if value is None else str(value)
+    escaped = "".join(
+        f"\\{ord(char):x} " if char in '"\\<>\n\r\f' or ord(char) < 32 else char for char in text
+    )
+    return mark_safe(f'"{escaped}"')

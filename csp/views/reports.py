@@ -7,16 +7,15 @@ was stored when it was issued, whatever has changed in the plan since.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
-import re
+from dataclasses import dataclass
 from typing import cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from csp import access, notifications
 from csp.models import (
+    CopyForm,
     Partnership,
     PartnershipRole,
     PeriodStatus,
@@ -34,12 +34,13 @@ from csp.models import (
     ReportingPeriod,
     ReportRender,
     ReportSection,
+    ReportState,
     ScrutinyReport,
 )
 from csp.models.jobs import UNFINISHED
-from csp.models.reports import DEFAULT_COMMITTEE
 from csp.reports import issuing
-from csp.reports.context import paragraphs, report_texts
+from csp.reports.context import ReportTexts, paragraphs, plan_facts, report_texts
+from csp.reports.render import document_context, in_print
 from csp.tasks import request_render
 from csp.views.common import refuse, visible_or_404
 
@@ -124,18 +125,31 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 class ReportForm(forms.Form):
+    """The builder's form, for a new draft and for editing one.
+
+    Every text starts as the wording the report will use (the report's own, else the
+    partnership's, else the standard wording), so the clerk edits words rather than facing a
+    blank box. A text left as the partnership's or the standard wording is stored blank, so the
+    draft goes on following the partnership's wording until the clerk writes its own.
+    """
+
     periods = forms.MultipleChoiceField(
         label="Periods covered",
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one period for the report to cover."},
     )
-    committee = forms.CharField(label="Committee", max_length=300, initial=DEFAULT_COMMITTEE)
+    committee = forms.CharField(
+        label="Committee",
+        max_length=300,
+        error_messages={"required": "Enter the committee the report goes to."},
+    )
     meeting_day = forms.IntegerField(required=False, min_value=1, max_value=31)
     meeting_month = forms.IntegerField(required=False, min_value=1, max_value=12)
     meeting_year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
     title = forms.CharField(label="Title", max_length=300, required=False)
     author = forms.CharField(label="Author", max_length=200, required=False)
     contact = forms.CharField(label="Contact", max_length=300, required=False)
+    formats_contact = forms.CharField(label="Formats line", max_length=300, required=False)
     large_print = forms.BooleanField(label="Large print", required=False)
     sections = forms.MultipleChoiceField(
         label="Sections to include",
@@ -145,23 +159,63 @@ class ReportForm(forms.Form):
     )
     purpose = forms.CharField(label="Purpose of the report", required=False, widget=forms.Textarea)
     recommendation = forms.CharField(label="Recommendation", required=False, widget=forms.Textarea)
+    statutory_background = forms.CharField(
+        label="Statutory background", required=False, widget=forms.Textarea
+    )
+    highlights = forms.CharField(label="Highlights", required=False, widget=forms.Textarea)
+    consultation = forms.CharField(label="Consultation", required=False, widget=forms.Textarea)
     implications = forms.CharField(label="Implications", required=False, widget=forms.Textarea)
+    background_papers = forms.CharField(
+        label="Background papers", required=False, widget=forms.Textarea
+    )
 
-    TEXTS = ("purpose", "recommendation", "implications")
+    # Texts that follow the partnership's wording while they are left as it is.
+    TEXTS = ("purpose", "recommendation", "statutory_background", "implications")
+    NAMES = ("committee", "contact", "formats_contact")
+    OWN = ("title", "author", "highlights", "consultation", "background_papers")
+    HINTS = {
+        "purpose": "Paragraphs separated by a blank line. {periods} is replaced by the periods "
+        "the report covers.",
+        "recommendation": "What the Committee is asked to do.",
+        "statutory_background": "Paragraphs separated by a blank line.",
+        "highlights": "What has been achieved, for the Committee to see first. One item per "
+        "paragraph, with a blank line between: its first line is its heading, the lines after "
+        "it say more.",
+        "consultation": "Who was consulted on the plan or the report, and how. Paragraphs "
+        "separated by a blank line. Leave it blank to leave the section out.",
+        "implications": "Paragraphs separated by a blank line, each starting with its heading, "
+        'for example "Financial: …".',
+        "background_papers": 'One paper per line. Leave it blank for "None".',
+    }
 
-    def __init__(self, *args, plan: Plan, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, *args, plan: Plan, report: ScrutinyReport | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.plan = plan
-        # The wording the report would use (the partnership's, else the built-in), so the clerk
-        # edits it rather than starting from a blank box.
-        self.default_texts = report_texts(plan)
-        for name in self.TEXTS:
-            self.fields[name].initial = getattr(self.default_texts, name)
-        self.fields["sections"].initial = list(ReportSection.values)
+        self.report = report
+        # The wording the report would use if left as it is: the partnership's, else standard.
+        self.default_texts = report_texts(plan, facts=plan_facts(plan))
+        for name in (*self.TEXTS, *self.NAMES):
+            own = getattr(report, name, "") if report else ""
+            self.fields[name].initial = own or getattr(self.default_texts, name)
+        for name in self.OWN:
+            self.fields[name].initial = getattr(report, name, "") if report else ""
+        self.fields["sections"].initial = (
+            list(report.sections or []) if report else list(ReportSection.values)
+        )
+        self.fields["large_print"].initial = report.large_print if report else False
         self.period_objects = {str(p.pk): p for p in plan.periods.order_by("year", "quarter")}
         self.fields["periods"].choices = [
             (pk, period.label) for pk, period in self.period_objects.items()
         ]
+        if report is not None:
+            self.fields["periods"].initial = [str(p.pk) for p in report.periods.all()]
+            if report.meeting_date:
+                day = report.meeting_date
+                self.fields["meeting_day"].initial = day.day
+                self.fields["meeting_month"].initial = day.month
+                self.fields["meeting_year"].initial = day.year
 
     def clean(self):  # type: ignore[no-untyped-def]
         data = super().clean()
@@ -179,14 +233,35 @@ class ReportForm(forms.Form):
                     data["meeting_date"] = datetime.date(year, month, day)
                 except ValueError:
                     self.add_error("meeting_day", "The meeting date must be a real date.")
-        # A text left as the default wording is stored blank: the report then follows the
-        # partnership's wording.
+        # A text left as the partnership's or the standard wording is stored blank: the report
+        # then follows the partnership's wording.
         for name in self.TEXTS:
             text = (data.get(name) or "").strip()
             if paragraphs(text) == paragraphs(getattr(self.default_texts, name)):
                 text = ""
             data[name] = text.replace("\r\n", "\n")
+        for name in self.NAMES:
+            text = " ".join((data.get(name) or "").split())
+            if text == getattr(self.default_texts, name):
+                text = ""
+            data[name] = text
+        for name in self.OWN:
+            data[name] = (data.get(name) or "").strip().replace("\r\n", "\n")
         return data
+
+    def text_fields(self) -> list[tuple[forms.BoundField, str]]:
+        return [
+            (self[name], self.HINTS[name])
+            for name in (
+                "purpose",
+                "recommendation",
+                "statutory_background",
+                "highlights",
+                "consultation",
+                "implications",
+                "background_papers",
+            )
+        ]
 
     def section_rows(self) -> list[tuple[str, str, bool]]:
         chosen = set(self["sections"].value() or [])
@@ -197,8 +272,33 @@ class ReportForm(forms.Form):
         return [self.period_objects[pk] for pk in self.cleaned_data["periods"]]
 
     def period_rows(self) -> list[tuple[ReportingPeriod, bool]]:
-        chosen = set(self["periods"].value() or [])
+        chosen = {str(v) for v in (self["periods"].value() or [])}
         return [(p, str(pk) in chosen) for pk, p in self.period_objects.items()]
+
+    def values(self) -> dict[str, object]:
+        """The report's fields from the cleaned form."""
+        data = self.cleaned_data
+        return {
+            "committee": data["committee"],
+            "meeting_date": data["meeting_date"],
+            "title": data["title"],
+            "author": data["author"],
+            "contact": data["contact"],
+            "formats_contact": data["formats_contact"],
+            "large_print": data["large_print"],
+            "purpose": data["purpose"],
+            "recommendation": data["recommendation"],
+            "statutory_background": data["statutory_background"],
+            "highlights": data["highlights"],
+            "consultation": data["consultation"],
+            "background_papers": data["background_papers"],
+            "implications": data["implications"],
+            "sections": [s for s in ReportSection.values if s in data["sections"]],
+        }
+
+
+def _builder(request: HttpRequest, template_context: dict[str, object]) -> HttpResponse:
+    return render(request, "reports_web/new.html", template_context)
 
 
 def report_new(request: HttpRequest) -> HttpResponse:
@@ -218,28 +318,17 @@ def report_new(request: HttpRequest) -> HttpResponse:
         )
     form = ReportForm(request.POST if request.method == "POST" else None, plan=plan)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         report = ScrutinyReport.objects.create(
             partnership_id=plan.partnership_id,
             plan=plan,
-            committee=data["committee"],
-            meeting_date=data["meeting_date"],
-            title=data["title"],
-            author=data["author"],
-            contact=data["contact"],
-            large_print=data["large_print"],
-            purpose=data["purpose"],
-            recommendation=data["recommendation"],
-            implications=data["implications"],
-            sections=[s for s in ReportSection.values if s in data["sections"]],
             created_by=request.user,
+            **form.values(),
         )
         report.periods.set(form.chosen_periods)
         messages.success(request, "Draft report saved. Check it, then issue it.")
         return redirect(report)
-    return render(
+    return _builder(
         request,
-        "reports_web/new.html",
         {
             "plan": plan,
             "form": form,
@@ -247,6 +336,73 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "partnership": plan.partnership,
         },
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft, until it is issued. Two people saving the same draft: the later save is
+    refused, with what they typed kept in the form, so nothing is lost or silently replaced."""
+    report = _visible_report(request, pk)
+    if not makes_reports(request.user, report.partnership_id):
+        refuse(request, "Only coordinators and committee clerks can edit reports.")
+    if report.is_issued:
+        messages.info(
+            request,
+            "An issued report cannot be changed. Make a new version of it to correct it.",
+        )
+        return redirect(report)
+    plan = report.plan
+    form = ReportForm(request.POST if request.method == "POST" else None, plan=plan, report=report)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            revision = int(request.POST.get("revision", ""))
+        except ValueError:
+            revision = -1
+        if report.claim_revision(revision):
+            with transaction.atomic():
+                ScrutinyReport.objects.filter(pk=report.pk, state=ReportState.DRAFT).update(
+                    **form.values()
+                )
+                report.periods.set(form.chosen_periods)
+            messages.success(request, "Draft report saved.")
+            return redirect(report)
+        current = ScrutinyReport.objects.get(pk=report.pk)
+        if current.is_issued:
+            messages.error(
+                request,
+                "This report was issued while you were editing it, so your changes were not "
+                "saved. Make a new version of it to correct it.",
+            )
+            return redirect(report)
+        conflict = current
+    return _builder(
+        request,
+        {
+            "plan": plan,
+            "form": form,
+            "report": report,
+            "revision": conflict.revision if conflict else report.revision,
+            "conflict": conflict,
+            "partnership": plan.partnership,
+        },
+    )
+
+
+@require_http_methods(["POST"])
+def report_new_version(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft copy of an issued report, to correct and issue as its next version."""
+    report = _visible_report(request, pk)
+    if not makes_reports(request.user, report.partnership_id):
+        refuse(request, "Only coordinators and committee clerks can make reports.")
+    if not report.is_issued:
+        return redirect("report-edit", report.pk)
+    copy = report.new_version(request.user)
+    messages.success(
+        request,
+        f"Version {copy.version} is a draft copy of the issued report. Correct it, then issue it.",
+    )
+    return redirect("report-edit", copy.pk)
 
 
 # -- one report -----------------------------------------------------------------------------
@@ -261,6 +417,72 @@ def _visible_report(request: HttpRequest, pk: int) -> ScrutinyReport:
     if not report.is_issued and not makes_reports(request.user, report.partnership_id):
         refuse(request, "Only coordinators and committee clerks can see draft reports.")
     return report
+
+
+def _wording(report: ScrutinyReport) -> ReportTexts:
+    """The wording the draft would be issued with, to warn of what is still standard."""
+    return report_texts(
+        report.plan,
+        purpose=report.purpose or None,
+        recommendation=report.recommendation or None,
+        implications=report.implications or None,
+        committee=report.committee or None,
+        formats_contact=report.formats_contact or None,
+    )
+
+
+@dataclass
+class Download:
+    url: str
+    label: str
+
+
+def _downloads(report: ScrutinyReport, member: bool) -> list[Download]:
+    """The forms of the report this visitor may download, as links."""
+    pdf, docx = reverse("report-pdf", args=[report.pk]), reverse("report-docx", args=[report.pk])
+    own = "large print" if report.large_print else "standard print"
+    other, other_value = (
+        ("standard print", "standard") if report.large_print else ("large print", "large")
+    )
+    if report.is_issued:
+        kept = issuing.kept_forms(report)
+        wanted = [(False, CopyForm.PDF), (False, CopyForm.LARGE_PRINT_PDF), (False, CopyForm.DOCX)]
+        if report.public_differs:
+            wanted += [
+                (True, CopyForm.PDF),
+                (True, CopyForm.LARGE_PRINT_PDF),
+                (True, CopyForm.DOCX),
+            ]
+        if not member:
+            wanted = [(True, form) for _, form in wanted[:3]]
+    else:
+        kept = None
+        wanted = [
+            (False, CopyForm.PDF),
+            (False, CopyForm.LARGE_PRINT_PDF),
+            (False, CopyForm.DOCX),
+            (True, CopyForm.PDF),
+            (True, CopyForm.DOCX),
+        ]
+    links = []
+    for public, form in wanted:
+        if kept is not None and (public, form) not in kept:
+            continue
+        large = form == CopyForm.LARGE_PRINT_PDF
+        query = []
+        if form != CopyForm.DOCX and large != report.large_print:
+            query.append(f"print={other_value}")
+        if public and (member or not report.is_issued):
+            query.append("version=public")
+        if form == CopyForm.DOCX:
+            label = "Word document"
+        else:
+            label = f"PDF, {other if large != report.large_print else own}"
+        if public and (member or not report.is_issued):
+            label = f"Public version: {label}"
+        url = (docx if form == CopyForm.DOCX else pdf) + (f"?{'&'.join(query)}" if query else "")
+        links.append(Download(url, label))
+    return links
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -298,6 +520,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if may_issue and not report.is_issued
         else []
     )
+    member = access.sees_restricted(request.user, report.partnership_id)
+    wording = _wording(report) if may_issue and not report.is_issued else None
     return render(
         request,
         "reports_web/detail.html",
@@ -306,9 +530,19 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "periods": periods,
             "may_issue": may_issue,
             "partnership": report.partnership,
-            "member": access.sees_restricted(request.user, report.partnership_id),
+            "member": member,
             "inline": report.is_issued or report.renders_inline,
             "under_way": {r.kind: r for r in renders},
+            "still_standard": [_WORDING_NAMES[k] for k in wording.still_standard]
+            if wording
+            else [],
+            "missing": [_WORDING_NAMES[k] for k in wording.missing] if wording else [],
+            "downloads": _downloads(report, member)
+            if report.is_issued or report.renders_inline
+            else [],
+            "later_versions": list(report.next_versions.order_by("version", "pk"))
+            if member
+            else [],
             "still_open": [] if report.is_issued else _still_open(report),
             "closes_periods": access.is_coordinator(request.user, report.partnership_id),
             "coordinators": [
@@ -316,6 +550,24 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
         },
     )
+
+
+_WORDING_NAMES = {
+    "purpose": "the purpose",
+    "recommendation": "the recommendation",
+    "implications": "the implications",
+    "committee": "the committee's name",
+    "formats": "who to contact for other formats",
+}
+
+
+def _wants(request: HttpRequest, report: ScrutinyReport) -> tuple[bool, bool]:
+    """(large print, public version) asked for in the query string; a visitor who may not see
+    restricted items always gets the public version."""
+    printed = request.GET.get("print", "")
+    large = report.large_print if printed not in ("standard", "large") else printed == "large"
+    member = access.sees_restricted(request.user, report.partnership_id)
+    return large, request.GET.get("version") == "public" or not member
 
 
 def _still_open(report: ScrutinyReport) -> list[ReportingPeriod]:
@@ -370,52 +622,118 @@ def report_ask_to_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The draft as HTML: the very document its PDF is made from, readable on screen.
+    """The draft as a page of the site: the very document its PDF is made from, read on screen.
 
     An issued report is its stored PDF: the HTML would be made from the plan as it is now,
     which may have changed since (by an amendment), so the record itself is offered instead.
     """
     report = _visible_report(request, pk)
+    large, public = _wants(request, report)
     if report.is_issued:
-        return redirect("report-pdf", report.pk)
-    html = issuing.report_html(report)
-    response = HttpResponse(html)
-    # The print stylesheet is inline in the document (WeasyPrint reads it so): allow exactly
-    # that stylesheet by its hash, and nothing else inline.
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
-        for css in re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+        url = reverse("report-pdf", args=[report.pk])
+        return redirect(url + ("?version=public" if request.GET.get("version") == "public" else ""))
+    content = in_print(issuing.report_content(report, public=public), large)
+    response = render(
+        request,
+        "reports_web/preview.html",
+        {
+            **document_context(content),
+            "report": report,
+            "partnership": report.partnership,
+            "wide_layout": True,
+            "web": True,  # wide tables scroll in their own boxes on a narrow screen
+            "downloads": _downloads(report, True) if report.renders_inline else [],
+        },
     )
-    response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
-        "style-src 'self'", f"style-src 'self' {hashes}"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _file(data: bytes, content_type: str, filename: str, disposition: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+def _issued_file(
+    request: HttpRequest, report: ScrutinyReport, *, form: str, public: bool
+) -> HttpResponse:
+    """One of an issued report's kept forms, exactly as issued, with its checksum as ETag."""
+    try:
+        data = issuing.issued_form(report, public=public, form=form)
+    except issuing.FormNotKept as error:
+        raise Http404(str(error)) from error
+    main = not (public and report.public_differs) and form == (
+        CopyForm.LARGE_PRINT_PDF if report.large_print else CopyForm.PDF
+    )
+    checksum = report.sha256 if main else hashlib.sha256(data).hexdigest()
+    etag = f'"{checksum}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        docx = form == CopyForm.DOCX
+        response = _file(
+            data,
+            DOCX_TYPE if docx else "application/pdf",
+            report.file_name(
+                large_print=form == CopyForm.LARGE_PRINT_PDF,
+                public=public and report.public_differs,
+                extension="docx" if docx else "pdf",
+            ),
+            "attachment",
+        )
+        response["Content-Length"] = str(len(data))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private"
+    return response
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _too_long(request: HttpRequest, report: ScrutinyReport) -> HttpResponse:
+    # Too long to make while the browser waits: the report's page offers a button to
+    # make it in the background instead.
+    messages.info(request, "This report is too long to preview straight away.")
+    return redirect(report)
+
+
+@require_http_methods(["GET", "HEAD"])
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as PDF: a draft made now (inline), an issued one exactly as issued.
+    ``?print=large`` or ``standard``, ``?version=public``."""
+    report = _visible_report(request, pk)
+    large, public = _wants(request, report)
+    if report.is_issued:
+        form = CopyForm.LARGE_PRINT_PDF if large else CopyForm.PDF
+        return _issued_file(request, report, form=form, public=public)
+    if not report.renders_inline:
+        return _too_long(request, report)
+    data = issuing.report_pdf(report, public=public, large_print=large)
+    response = _file(
+        data,
+        "application/pdf",
+        report.file_name(large_print=large, public=public),
+        "inline",
     )
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 @require_http_methods(["GET", "HEAD"])
-def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def report_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as a Word document, for a council's committee system; as ``report_pdf``."""
     report = _visible_report(request, pk)
-    if not report.is_issued:
-        if not report.renders_inline:
-            # Too long to make while the browser waits: the report's page offers a button to
-            # make it in the background instead.
-            messages.info(request, "This report is too long to preview straight away.")
-            return redirect(report)
-        response = HttpResponse(issuing.report_pdf(report), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{report.filename}"'
-        response["Cache-Control"] = "private, no-store"
-        return response
-    etag = f'"{report.sha256}"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        response = HttpResponseNotModified()
-    else:
-        data = ScrutinyReport.objects.filter(pk=report.pk).values_list("pdf", flat=True).get()
-        response = HttpResponse(bytes(data), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
-        response["Content-Length"] = str(report.size)
-    response["ETag"] = etag
-    response["Cache-Control"] = "private"
+    _, public = _wants(request, report)
+    if report.is_issued:
+        return _issued_file(request, report, form=CopyForm.DOCX, public=public)
+    if not report.renders_inline:
+        return _too_long(request, report)
+    data = issuing.report_docx(report, public=public)
+    response = _file(
+        data, DOCX_TYPE, report.file_name(public=public, extension="docx"), "attachment"
+    )
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
