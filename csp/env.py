@@ -118,3 +118,25 @@ def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
     raise ImproperlyConfigured(
         f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use sqlite:///file.db or postgres://…"
     )
+
+
+def cache_from_url(url: str) -> dict[str, Any]:
+    """Turn ``CACHE_URL`` into a ``CACHES['default']`` entry.
+
+    Unset means each process's own memory (``LocMemCache``): right for one app server.
+    ``redis://host:6379/1``, ``rediss://…`` (TLS) or ``unix:///path/redis.sock`` mean Django's
+    own ``RedisCache``, shared by every app server and worker. Anything else is refused.
+    """
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "csp",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"CACHE_URL: expected redis://host:port/db, rediss://… or unix:///path, "
+            f"got {url[:40]!r}"
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

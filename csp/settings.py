@@ -12,7 +12,15 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from csp.env import database_from_url, env_bool, env_choice, env_int, env_list, env_str
+from csp.env import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -117,6 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache (csp.caching): each process's memory by default, Redis when CACHE_URL names one.
+# Entries are keyed by what their visitor may see and by the data's change stamp.
+CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.cast import build_cast
 
@@ -7,6 +8,12 @@ from tests.cast import build_cast
 def pytest_report_header(config):
     db = settings.DATABASES["default"]
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: entries of an earlier test's data can't leak in."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -134,3 +134,20 @@ def test_database_url_postgres_parts_are_decoded():
 def test_database_url_mistakes_are_named(url, message):
     with pytest.raises(ImproperlyConfigured, match=message):
         database_from_url(url, default_sqlite_path=Path("x"))
+
+
+def test_the_cache_is_each_process_s_memory_unless_cache_url_names_redis():
+    from csp.env import cache_from_url
+
+    assert cache_from_url("")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    for url in ("redis://127.0.0.1:6379/1", "rediss://cache.internal:6380/0", "unix:///r.sock"):
+        assert cache_from_url(url) == {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+        }
+
+
+def test_an_unknown_cache_url_stops_start_up_naming_it():
+    result = start_settings(DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
+    assert result.returncode != 0
+    assert "CACHE_URL: expected redis://host:port/db" in result.stderr

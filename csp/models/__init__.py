@@ -1,5 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.changes import ChangeStamp
 from csp.models.imports import ImportSettings
 from csp.models.partnerships import (
     District,
@@ -61,6 +62,7 @@ __all__ = [
     "ActionQuerySet",
     "ActionStatus",
     "Amendment",
+    "ChangeStamp",
     "District",
     "Funding",
     "Impact",
