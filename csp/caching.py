@@ -147,15 +147,23 @@ class PageCache:
     def __init__(self, user: access.AnyUser) -> None:
         self.user = user
         self.token = current_token()
-        self._visibility: str | None = None
+        self._full_view: frozenset[int] | bool | None = False  # False: not asked yet
+
+    @property
+    def full_view(self) -> frozenset[int] | None:
+        """``access.full_view_partnerships`` for this visitor, asked once per change."""
+        if self._full_view is False:
+            self._full_view = self.get_or_set(
+                "full-view",
+                (self.user.pk, self.user.is_superuser),
+                lambda: access.full_view_partnerships(self.user),
+                shared=False,
+            )
+        return self._full_view  # type: ignore[return-value]
 
     @property
     def visibility(self) -> str:
-        if self._visibility is None:
-            self._visibility = self.get_or_set(
-                "visibility", (self.user.pk,), lambda: visibility_key(self.user), shared=False
-            )
-        return self._visibility
+        return visibility_key(self.full_view)
 
     def get_or_set(
         self, kind: str, parts: tuple[Any, ...], compute: Callable[[], T], *, shared: bool = True
@@ -171,11 +179,11 @@ class PageCache:
         digest = hashlib.sha256(repr((scope, parts)).encode()).hexdigest()[:32]
         key = f"csp:{kind}:{self.token}:{digest}"
         try:
-            found = cache.get(key)
+            found = cache.get(key, _MISSING)
         except Exception:  # a cache server down must not take the pages with it
             logger.warning("Cache unavailable; computing %s", kind, exc_info=True)
             return compute()
-        if found is not None:
+        if found is not _MISSING:
             return found  # type: ignore[no-any-return]
         value = compute()
         try:
@@ -185,11 +193,14 @@ class PageCache:
         return value
 
 
-def visibility_key(user: access.AnyUser) -> str:
-    """What ``user`` may see, as a key: visitors with the same key see the same rows."""
-    if user.is_superuser:
+_MISSING = object()
+
+
+def visibility_key(full_view: frozenset[int] | None) -> str:
+    """What a visitor may see, as a key (from ``access.full_view_partnerships``): visitors
+    with the same key see the same rows."""
+    if full_view is None:
         return "superuser"
-    if not user.is_authenticated:
+    if not full_view:
         return "public"
-    ids = sorted(access.member_partnership_ids(user).values_list("partnership_id", flat=True))
-    return "member:" + ",".join(map(str, ids))
+    return "member:" + ",".join(map(str, sorted(full_view)))

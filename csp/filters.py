@@ -10,28 +10,35 @@ them, so the filter panel costs one query however many filters it has.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     CharField,
     Exists,
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
 
 from csp import access
+from csp.caching import PageCache
 from csp.models import (
     STATUS_SEVERITY,
     Action,
@@ -52,6 +59,7 @@ from csp.models import (
     UpdateStatus,
 )
 from csp.quarters import FinancialQuarter
+from csp.tables import KEYSET_FIELDS, ActionRow
 
 NO_UPDATE = "none"
 
@@ -215,6 +223,13 @@ class FilterOptions:
         return [(q.slug, q.label) for q in self.periods]
 
 
+STATUS_CHOICES = [*UpdateStatus.choices, (NO_UPDATE, "No update")]
+
+
+def _given(choices: list[tuple[str, str]]) -> Any:
+    return lambda: choices
+
+
 def _shorten(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
@@ -250,15 +265,20 @@ class ActionFilterSet(django_filters.FilterSet):
     def __init__(self, *args, options: FilterOptions, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         f = self.filters
-        f["plan"].extra["choices"] = options.plans
-        f["priority"].extra["choices"] = options.priorities
-        f["objective"].extra["choices"] = options.objectives
-        f["lead"].extra["choices"] = options.leads
-        f["officer"].extra["choices"] = options.officers
-        f["district"].extra["choices"] = options.districts
-        f["status"].extra["choices"] = [*UpdateStatus.choices, (NO_UPDATE, "No update")]
-        f["statutory"].extra["choices"] = StatutoryStrand.choices
-        f["period"].extra["choices"] = options.period_choices()
+        # Given as callables: a form deep-copies its fields' choice lists, hundreds of them on
+        # a county site, for every request; a callable is copied by reference.
+        for name, choices in (
+            ("plan", options.plans),
+            ("priority", options.priorities),
+            ("objective", options.objectives),
+            ("lead", options.leads),
+            ("officer", options.officers),
+            ("district", options.districts),
+            ("status", STATUS_CHOICES),
+            ("statutory", StatutoryStrand.choices),
+        ):
+            f[name].extra["choices"] = _given(choices)
+        f["period"].extra["choices"] = options.period_choices()  # a handful, and not callable
 
     def search(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
         text = value.strip()
@@ -387,12 +407,19 @@ class ActionListing:
     period: FinancialQuarter | None
     filterset: ActionFilterSet
     user: access.AnyUser
+    cache: PageCache
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ActionListing:
         user = request.user
-        options = FilterOptions.load(
-            user, request.GET.getlist("plan"), request.GET.getlist("officer")
+        cache = PageCache(user)
+        plan_slugs = sorted(set(request.GET.getlist("plan")))
+        officer_ids = sorted(set(request.GET.getlist("officer")))
+        # The same choices for everyone who sees the same partnerships, until the data changes.
+        options = cache.get_or_set(
+            "filter-options",
+            (tuple(plan_slugs), tuple(officer_ids)),
+            lambda: FilterOptions.load(user, plan_slugs, officer_ids),
         )
         period = options.latest_reported
         if request.GET.get("period"):
@@ -425,7 +452,7 @@ class ActionListing:
         filterset = ActionFilterSet(
             request.GET or None, queryset=queryset, options=options, request=request
         )
-        return cls(options=options, period=period, filterset=filterset, user=user)
+        return cls(options=options, period=period, filterset=filterset, user=user, cache=cache)
 
     def panel(self) -> dict[str, ChoiceGroup]:
         """The filter panel's multiple-choice filters, computed once rather than in the template."""
@@ -449,19 +476,111 @@ class ActionListing:
             return self.filterset.queryset.none()
         return self.filterset.qs
 
-    def rows(self, ids: list[int]) -> list[Action]:
-        """The actions ``ids``, in that order, with everything a row of the table shows."""
-        actions = (
-            self.with_last_quarter(
-                Action.objects.filter(pk__in=ids).with_status(self.period, self.user), self.user
-            )
-            .select_related("objective__priority__plan")
-            .prefetch_related(
-                Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
+    def count(self) -> int:
+        """How many actions the filters select: counted once, then kept until the data changes."""
+        data = self.filterset.data or {}
+        asked = tuple(
+            sorted(
+                (name, tuple(sorted(data.getlist(name))))
+                for name in ActionFilterSet.base_filters
+                if name in data
             )
         )
-        by_id = {action.pk: action for action in actions}
-        return [by_id[pk] for pk in ids]
+        return self.cache.get_or_set(
+            "action-count",
+            (asked, self.period.key if self.period else None),
+            self.queryset.count,
+        )
+
+    def page(
+        self,
+        ordered: ActionQuerySet,
+        number: int,
+        size: int,
+        total: int,
+        direction: str | None,
+        cursor: PageCursor | None,
+    ) -> list[tuple[int, tuple[Any, ...]]]:
+        """Page ``number`` of ``ordered``: each row's id and its place in reference order.
+
+        In reference order (``direction``) the index answers: a page reached by its neighbour's
+        link starts from that neighbour's first or last row (``cursor``), so page 2,000 costs
+        what page 2 does; a page nearer the end than the start is read backwards from the end.
+        Any other order counts rows off from the start.
+        """
+        fields = ("pk", *KEYSET_FIELDS)
+        start = (number - 1) * size
+        if direction is None:
+            return [(row[0], row[1:]) for row in ordered.values_list(*fields)[start : start + size]]
+        if cursor is not None and cursor.page == number and cursor.direction == direction:
+            forwards = cursor.after
+            beyond = (
+                (">" if direction == "asc" else "<")
+                if forwards
+                else ("<" if direction == "asc" else ">")
+            )
+            chosen = ordered if forwards else ordered.reverse()
+            found = list(
+                chosen.filter(_row_compare(beyond, cursor.keys)).values_list(*fields)[:size]
+            )
+            found = found if forwards else found[::-1]
+        elif start > total // 2:
+            end = min(start + size, total)
+            found = list(ordered.reverse().values_list(*fields)[total - end : total - start])[::-1]
+        else:
+            found = list(ordered.values_list(*fields)[start : start + size])
+        return [(row[0], row[1:]) for row in found]
+
+    ROW_FIELDS = (
+        "pk",
+        "description",
+        "timescale",
+        "objective__priority__title",
+        "sort_priority",
+        "sort_objective",
+        "number",
+    )
+
+    def rows(self, ids: list[int]) -> list[ActionRow]:
+        """The actions ``ids``, in that order, as the values a row of the table shows.
+
+        Three plain queries, whatever the page size: the actions, their stored statuses
+        (``ActionStatus.shown``) and their leads.
+        """
+        if not ids:
+            return []
+        actions = Action.objects.filter(pk__in=ids).values_list(*self.ROW_FIELDS)
+        statuses = ActionStatus.shown(ids, self.period, self.user)
+        leads: dict[int, list[str]] = defaultdict(list)
+        for action_id, *lead in (
+            ActionLead.objects.filter(action_id__in=ids)
+            .order_by("action_id", "number")
+            .values_list(
+                "action_id",
+                "all_partners",
+                "organisation__short_name",
+                "organisation__name",
+                "officer__name",
+            )
+        ):
+            leads[action_id].append(ActionLead.label(*lead))
+        # One reverse() for the page, not one per row.
+        url = reverse("action-detail", args=[0]).replace("/0/", "/{}/")
+        by_id = {}
+        for pk, description, timescale, priority, p, o, n in actions:
+            status, last = statuses[pk]
+            by_id[pk] = ActionRow(
+                pk=pk,
+                reference=f"{p}.{o}.{n}",
+                description=description,
+                url=url.format(pk),
+                priority_title=priority or "Priority not named",
+                leads=", ".join(leads[pk]),
+                timescale=timescale,
+                status=status,
+                last_quarter=last,
+            )
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def for_export(self, ordered: ActionQuerySet) -> ActionQuerySet:
         """``ordered`` (the sorted list) with the status and last update of every row."""
@@ -499,3 +618,50 @@ class ActionListing:
                 .values("name")[:1]
             )
         )
+
+
+def _row_compare(operator: str, keys: tuple[Any, ...]) -> RawSQL:
+    """``(the reference order's columns) > (keys)`` as one row comparison, which both databases
+    answer by seeking in the index rather than by reading up to it."""
+    quote = connection.ops.quote_name
+    table = quote(Action._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(Action._meta.get_field(f).column)}" for f in KEYSET_FIELDS)
+    marks = ", ".join(["%s"] * len(KEYSET_FIELDS))
+    return RawSQL(f"({columns}) {operator} ({marks})", keys, output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page reached from its neighbour starts: just after (or before) a row.
+
+    It travels in the Previous and Next links as ``after=`` or ``before=``; one that does not
+    decode, or was made for another page or order, is ignored and the page counted off instead.
+    """
+
+    page: int
+    direction: str
+    keys: tuple[Any, ...]
+    after: bool = True
+
+    def encode(self) -> str:
+        raw = json.dumps([self.page, self.direction, *self.keys], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None, *, after: bool) -> PageCursor | None:
+        if not text or len(text) > 1000:
+            return None
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        if not (isinstance(raw, list) and len(raw) == 2 + len(KEYSET_FIELDS)):
+            return None
+        page, direction, title, *numbers = raw
+        if (
+            direction not in ("asc", "desc")
+            or not isinstance(title, str)
+            or not all(type(n) is int and 0 <= n < 2**63 for n in (page, *numbers))
+        ):
+            return None
+        return cls(page, direction, (title, *numbers), after)

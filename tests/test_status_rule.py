@@ -1,9 +1,11 @@
 """An action's status: the worst of its districts' reported updates, for a period or the latest."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from csp.filters import ActionListing
 from csp.models import Action, ActionStatus, QuarterlyUpdate, UpdateState, UpdateStatus
 from csp.quarters import FinancialQuarter
 from tests import factories as make
@@ -191,3 +193,26 @@ def test_the_refresh_command_rebuilds_the_table(setting):
     call_command("refresh_statuses", stdout=out)
     assert s["action"].status_for(s["q1"]) == UpdateStatus.ON_TRACK
     assert "1 action statuses rebuilt" in out.getvalue()
+
+
+@pytest.mark.parametrize("who", ["alice", "charlie", "nobody", "root"])
+def test_a_page_s_statuses_read_at_once_are_what_with_status_says(cast, who):
+    """ActionStatus.shown (the list's rows) agrees with ActionQuerySet.with_status and the
+    list's last update, for members, other members, the public and superusers alike."""
+    cast.castle.is_public = True
+    cast.castle.save()
+    user = {
+        "alice": cast.alice,
+        "charlie": cast.charlie,
+        "nobody": AnonymousUser(),
+        "root": User.objects.create_superuser("root"),
+    }[who]
+    ids = list(Action.objects.values_list("pk", flat=True))
+    for quarter in (None, cast.q1.financial_quarter, cast.q2.financial_quarter):
+        expected = {
+            pk: (status, last)
+            for pk, status, last in ActionListing.with_last_quarter(
+                Action.objects.with_status(quarter, user), user
+            ).values_list("pk", "current_status", "last_quarter")
+        }
+        assert ActionStatus.shown(ids, quarter, user) == expected

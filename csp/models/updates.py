@@ -380,6 +380,40 @@ class ActionStatus(models.Model):
         return f"{self.action_id} {self.quarter_key}: {self.status}"
 
     @classmethod
+    def shown(
+        cls, action_ids: Iterable[int], quarter: FinancialQuarter | None, user: access.AnyUser
+    ) -> dict[int, tuple[str | None, int | None]]:
+        """For each of these actions, its status for ``quarter`` (or its latest) and the quarter
+        of its latest reported update, as ``user`` may see them, in one query: what
+        ``ActionQuerySet.with_status`` and the list's last update give, for a page of rows."""
+        ids = list(action_ids)
+        rows: dict[int, list[tuple[int, str]]] = {pk: [] for pk in ids}
+        sees = access.pick_for(
+            user,
+            Value(True),
+            Value(False),
+            path="action__objective__priority__plan__partnership",
+        )
+        for action_id, key, status, public, full in (
+            cls.objects.filter(action_id__in=ids)
+            .annotate(full=sees)
+            .order_by("action_id", "quarter_key")
+            .values_list("action_id", "quarter_key", "status", "public_status", "full")
+        ):
+            # Without its restricted updates, a quarter with nothing else to show is no quarter.
+            if full or public:
+                rows[action_id].append((key, status if full else public))
+        shown: dict[int, tuple[str | None, int | None]] = {}
+        for action_id, seen in rows.items():
+            last = seen[-1] if seen else None
+            if quarter is None:
+                status = last[1] if last else None
+            else:
+                status = next((s for k, s in seen if k == quarter.key), None)
+            shown[action_id] = (status, last[0] if last else None)
+        return shown
+
+    @classmethod
     def refresh(cls, keys: Iterable[tuple[int | None, int | None]] | None = None) -> None:
         """Recompute the statuses of these (action id, period id) pairs, or of everything."""
         updates = QuarterlyUpdate.objects.reported()

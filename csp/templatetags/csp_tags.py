@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django import template
 from django.http import QueryDict
-from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from csp.cycle import STATE_LABELS
@@ -79,22 +79,18 @@ def checkbox_items(group: Any) -> str:
     """A filter's GOV.UK small checkboxes, one per choice.
 
     Built here rather than by a template loop: a county's filter panel has hundreds of choices,
-    and a loop of template nodes for each was a third of the action list's time.
+    and a loop of template nodes for each was a third of the action list's time. Plain
+    ``html.escape`` (what Django's ``escape`` calls) and string joins: ``format_html`` per
+    choice was still 4 ms of a 20 ms page.
     """
-    return format_html_join(
-        "\n",
-        '<div class="govuk-checkboxes__item"><input class="govuk-checkboxes__input" id="{}" '
-        'name="{}" type="checkbox" value="{}"{}><label class="govuk-label '
-        'govuk-checkboxes__label" for="{}">{}</label></div>',
-        (
-            (
-                choice.id,
-                group.name,
-                choice.value,
-                mark_safe(" checked") if choice.checked else "",
-                choice.id,
-                choice.label,
-            )
-            for choice in group.choices
-        ),
-    )
+    name = escape(group.name)
+    items = []
+    for choice in group.choices:
+        id_ = escape(choice.id)
+        items.append(
+            f'<div class="govuk-checkboxes__item"><input class="govuk-checkboxes__input" '
+            f'id="{id_}" name="{name}" type="checkbox" value="{escape(choice.value)}"'
+            f'{" checked" if choice.checked else ""}><label class="govuk-label '
+            f'govuk-checkboxes__label" for="{id_}">{escape(choice.label)}</label></div>'
+        )
+    return mark_safe("\n".join(items))  # every value is escaped

@@ -5,14 +5,14 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Window
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_tables2 import RequestConfig
 
 from csp.access import SignInRequired, sees_restricted
 from csp.exports import action_rows, csv_response, xlsx_response
-from csp.filters import ActionListing
+from csp.filters import ActionListing, PageCursor
 from csp.history import action_history
 from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
 from csp.tables import ActionTable
@@ -37,45 +37,46 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else 50
 
 
-def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_page: int) -> None:
-    """Show one page of ``table``, read in full by ``listing.rows``.
+def paginate(
+    table: ActionTable, listing: ActionListing, request: HttpRequest, per_page: int
+) -> None:
+    """Show one page of ``table``: the count (kept in the cache), the page's ids from the index
+    where the order allows (``ActionListing.page``), then its rows as values.
 
-    One query reads the page's ids in order together with the total (a window COUNT over the
-    same filtered, sorted rows, instead of a second pass for the paginator); a second reads the
-    rows. A page number out of range shows the nearest real page, at the cost of a COUNT.
+    A page number out of range shows the nearest real page.
     """
-    ordered = table.ordered_queryset()
     try:
-        number = max(int(page or 1), 1)
+        number = max(int(request.GET.get("page") or 1), 1)
     except ValueError:
         number = 1
-
-    def page_ids(n: int) -> tuple[list[int], int | None]:
-        start = (n - 1) * per_page
-        found = list(
-            ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
-                start : start + per_page
-            ]
-        )
-        return [pk for pk, _ in found], (found[0][1] if found else None)
-
-    ids, total = page_ids(number)
-    paginator = Paginator(ordered, per_page)
-    if total is None:
-        number = min(number, paginator.num_pages)  # counts, then reads the last real page
-        ids, total = page_ids(number) if number > 1 else ([], 0)
-    paginator.count = total or 0  # what the window counted: no second COUNT query
+    paginator = Paginator([], per_page)
+    paginator.count = listing.count()
+    number = min(number, paginator.num_pages)
+    direction = table.keyset_direction()
+    cursor = PageCursor.decode(request.GET.get("after"), after=True) or PageCursor.decode(
+        request.GET.get("before"), after=False
+    )
+    found = listing.page(
+        table.ordered_queryset(), number, per_page, paginator.count, direction, cursor
+    )
     table.paginator = paginator
     table.page = paginator.page(number)
-    table.page.object_list = listing.rows(ids)
+    table.page.object_list = listing.rows([pk for pk, _ in found])
     table.page_numbers = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
+    # The Previous and Next links start from this page's first and last rows.
+    table.cursors = {"before": None, "after": None}
+    if direction is not None and found:
+        if number > 1:
+            table.cursors["before"] = PageCursor(number - 1, direction, found[0][1], False).encode()
+        if number < paginator.num_pages:
+            table.cursors["after"] = PageCursor(number + 1, direction, found[-1][1]).encode()
 
 
 def action_list(request: HttpRequest) -> HttpResponse:
     listing = _listing_or_sign_in(request)
     table = ActionTable(listing.queryset)
     RequestConfig(request, paginate=False).configure(table)
-    paginate(table, listing, request.GET.get("page"), _page_size(request))
+    paginate(table, listing, request, _page_size(request))
     return render(
         request,
         "actions/list.html",
