@@ -14,7 +14,8 @@ one warm-up, through Django's test client. It prints min, median and 95th percen
 time and SQL queries for both and the ratio of the medians; "cold" is the list's median when
 every request follows a change to the data (the cache's token replaced, so counts and filter
 choices are computed afresh). Deep pages are reached as a visitor does, by the Next link of the
-page before. ``--sql`` prints the page query's plan (EXPLAIN) for each scenario.
+page before. The page query's plan (EXPLAIN) is printed for the searches, and with ``--sql``
+for every scenario.
 
 Then the CSV export of one plan and of everything, each in a fresh process, beside the
 baseline writing the same actions' own columns, with peak memory.
@@ -177,7 +178,7 @@ def main() -> None:
             f"{stats(cold)[1]:>6.1f} | {b_min:>12.1f} {b_med:>7.1f} {base_q:>3} | "
             f"{o_med / b_med:>5.2f}"
         )
-        if args.sql:
+        if args.sql or name.startswith("search"):
             print(explain(client, ours_url))
     print(f"{'worst median':<32} {max(medians):>14.1f}   worst ratio {max(ratios):.2f}")
 

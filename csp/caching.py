@@ -162,6 +162,11 @@ class PageCache:
         return self._full_view  # type: ignore[return-value]
 
     @property
+    def usable(self) -> bool:
+        """False inside a transaction that wrote: entries are neither read nor kept."""
+        return self.token is not None
+
+    @property
     def visibility(self) -> str:
         return visibility_key(self.full_view)
 

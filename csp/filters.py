@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import IsNull
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -280,20 +281,36 @@ class ActionFilterSet(django_filters.FilterSet):
             f[name].extra["choices"] = _given(choices)
         f["period"].extra["choices"] = options.period_choices()  # a handful, and not callable
 
+    # How the text search reads the updates: "set" collects the matching updates once, from
+    # the text indexes (trigram GIN on PostgreSQL, FTS5 on SQLite), which is quick for a word
+    # few updates hold; "walk" asks, action by action in the list's order, whether one of its
+    # own updates holds the text, which finds a page of a word most actions have after a few
+    # dozen actions instead of reading every matching update. ``ActionListing`` chooses.
+    search_mode = "set"
+
     def search(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
         text = value.strip()
         if not text:
             return queryset
-        # Uncorrelated and join-free: the database scans the updates' text once. Which of the
-        # matching updates this visitor may see is settled against the outer query's own
-        # partnership, so no join chain per update (PostgreSQL planned that as nested loops).
-        matches = QuarterlyUpdate.objects.reported().with_progress_containing(text)
-        in_updates = access.pick_q(
-            self.request.user,
-            Q(pk__in=matches.values("action_id")),
-            Q(pk__in=matches.filter(is_restricted=False).values("action_id")),
-        )
+        return queryset.filter(self.search_condition(text))
+
+    def search_condition(self, text: str) -> Q:
+        """Actions whose own text, or a reported update this visitor may see, contains ``text``.
+
+        One subquery over the updates' text, whatever the visitor: a restricted update counts
+        in the partnerships where they see restricted items (``access.pick_q``), settled from
+        the update's own period, so the text is searched once, not once per visibility.
+        """
+        user = self.request.user
+        visible = access.pick_q(user, Q(), Q(is_restricted=False), "period__plan__partnership")
+        updates = QuarterlyUpdate.objects.reported().filter(visible)
         in_action = Q(description__icontains=text) | Q(outcomes__icontains=text)
+        if self.search_mode == "walk":
+            # A correlated scalar subquery, which no database turns into a join over every
+            # match: it is asked per action, and the walk stops at the page's end.
+            hit = updates.filter(action_id=OuterRef("pk"), progress__icontains=text)
+            return in_action | Q(IsNull(Subquery(hit.order_by().values("pk")[:1]), False))
+        matches = updates.with_progress_containing(text)
         if connection.vendor == "postgresql":
             # Each column in its own subquery, which its trigram index answers (migration 0002);
             # an OR across the columns of one row would read every row. SQLite has no such
@@ -301,7 +318,7 @@ class ActionFilterSet(django_filters.FilterSet):
             in_action = Q(
                 pk__in=Action.objects.filter(description__icontains=text).values("pk")
             ) | Q(pk__in=Action.objects.filter(outcomes__icontains=text).values("pk"))
-        return queryset.filter(in_action | in_updates)
+        return in_action | Q(pk__in=matches.values("action_id"))
 
     def filter_objective(
         self, queryset: ActionQuerySet, name: str, value: list[str]
@@ -486,11 +503,44 @@ class ActionListing:
                 if name in data
             )
         )
+        return self._counted(asked, lambda: self.queryset.count())
+
+    def _counted(self, asked: tuple[Any, ...], count: Any) -> int:
         return self.cache.get_or_set(
-            "action-count",
-            (asked, self.period.key if self.period else None),
-            self.queryset.count,
+            "action-count", (asked, self.period.key if self.period else None), count
         )
+
+    # A text held by at least this share of the visible actions is searched by walking them.
+    COMMON_SHARE = 0.05
+
+    def for_page(self, ordered: ActionQuerySet) -> ActionQuerySet:
+        """``ordered``, or for a common search text the same rows found by walking the list
+        (``ActionFilterSet.search_mode``), in the same order."""
+        text = (self.filterset.data or {}).get("q", "").strip()
+        # Both ways find the same rows: without the cache to keep the share, don't count it.
+        if not text or not self.cache.usable or self._share(text) < self.COMMON_SHARE:
+            return ordered
+        walking = ActionFilterSet(
+            self.filterset.data,
+            queryset=self.filterset.queryset,
+            options=self.options,
+            request=self.filterset.request,
+        )
+        walking.search_mode = "walk"
+        return walking.qs.order_by(*ordered.query.order_by)
+
+    def _share(self, text: str) -> float:
+        """The share of the visible actions that ``text`` finds, from the same cached counts as
+        the list with only that search, and with no filter at all."""
+        base = self.filterset.queryset
+        total = self._counted((), lambda: base.count())
+        if not total:
+            return 0.0
+        found = self._counted(
+            (("q", (self.filterset.data.get("q"),)),),
+            lambda: base.filter(self.filterset.search_condition(text)).count(),
+        )
+        return found / total
 
     def page(
         self,

@@ -56,9 +56,8 @@ def paginate(
     cursor = PageCursor.decode(request.GET.get("after"), after=True) or PageCursor.decode(
         request.GET.get("before"), after=False
     )
-    found = listing.page(
-        table.ordered_queryset(), number, per_page, paginator.count, direction, cursor
-    )
+    ordered = listing.for_page(table.ordered_queryset())
+    found = listing.page(ordered, number, per_page, paginator.count, direction, cursor)
     table.paginator = paginator
     table.page = paginator.page(number)
     table.page.object_list = listing.rows([pk for pk, _ in found])
