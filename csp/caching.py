@@ -60,6 +60,8 @@ WATCHED_TABLES = frozenset(
         "csp_measure",
         "csp_reportingperiod",
         "csp_quarterlyupdate",
+        "csp_measurefigure",
+        "csp_amendment",
         "csp_actionstatus",
         "auth_user",  # is_superuser, and who a role belongs to
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
@@ -91,7 +92,6 @@ class ActionTable(tables.Table):
         description = row.description
         if len(description) > 160:
             description = description[:159].rstrip() + "…"
-        tag = status_tag(row.status)
         last = FinancialQuarter.from_key(row.last_quarter).label if row.last_quarter else "–"
         return {
             "reference": escape(row.reference),
@@ -100,7 +100,7 @@ class ActionTable(tables.Table):
             "priority": escape(row.priority_title),
             "leads": escape(row.leads or "–"),
             "timescale": escape(row.timescale or "–"),
-            "status": f'<strong class="govuk-tag {tag["classes"]}">{escape(tag["label"])}</strong>',
+            "status": status_tag_html(row.status),
             "last_update": escape(last),
         }
 
@@ -108,15 +108,25 @@ class ActionTable(tables.Table):
         """The current page's rows, as the table's body."""
         return mark_safe(  # every value is escaped by ``cells``
             "\n".join(
-                '<tr class="govuk-table__row">'
-                + "".join(
-                    f'<td class="govuk-table__cell csp-col-{name}">{html}</td>'
-                    for name, html in self.cells(row).items()
-                )
-                + "</tr>"
+                row_html((f"csp-col-{name}", html) for name, html in self.cells(row).items())
                 for row in self.page.object_list
             )
         )
+
+
+def row_html(cells: Iterable[tuple[str, str]]) -> str:
+    """A GOV.UK table row of (class, escaped HTML) cells, built as one string."""
+    return (
+        '<tr class="govuk-table__row">'
+        + "".join(f'<td class="govuk-table__cell {cls}">{html}</td>' for cls, html in cells)
+        + "</tr>"
+    )
+
+
+def status_tag_html(status: str | None) -> str:
+    """``{% status_tag %}``'s tag as a string, for rows built in Python."""
+    tag = status_tag(status)
+    return f'<strong class="govuk-tag {tag["classes"]}">{escape(tag["label"])}</strong>'
 
 
 @dataclass

@@ -245,3 +245,17 @@ def test_a_member_organisation_of_a_public_partnership_is_visible_to_visitors(
     response = client.get("/agencies/castle-fire/")
     assert response.status_code == 200
     assert "This organisation leads no actions you can see." in response.content.decode()
+
+
+def test_an_organisation_leading_more_than_a_page_shows_the_first_and_links_to_the_list(
+    alice, cast, monkeypatch
+):
+    from csp.views import agencies
+
+    monkeypatch.setattr(agencies, "ACTIONS_SHOWN", 1)
+    response = alice.get("/agencies/shire-police/")
+    assert grouped_refs(response) == [("Castle Plan 2016/17: 1", ["1.1.1"])]
+    html = response.content.decode()
+    assert "Actions it leads (2)" in html
+    assert "These are the first 1." in html
+    assert 'href="/actions/?lead=shire-police">See all 2 in the action list</a>' in html

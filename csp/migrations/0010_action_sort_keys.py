@@ -1,6 +1,7 @@
 """Each action keeps its plan's title and its priority's and objective's numbers, under one
 index, so the action list's order is read from the index instead of sorting every action
-(``csp.models.plans.SORT_KEY_FIELDS``)."""
+(``csp.models.plans.SORT_KEY_FIELDS``); the updates get an index by when they were last
+changed, for a plan's recent updates."""
 
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
@@ -44,4 +45,8 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['sort_plan_title', 'sort_priority', 'sort_objective', 'number', 'id'], name='action_reference_order'),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=False),
+        migrations.AddIndex(
+            model_name='quarterlyupdate',
+            index=models.Index(fields=['updated_at', 'id'], name='update_recent'),
+        ),
     ]

@@ -294,6 +294,9 @@ class QuarterlyUpdate(models.Model):
             models.Index(
                 fields=["action", "period", "state", "status"], name="update_status_lookup"
             ),
+            # A plan's most recent updates (its dashboard) are the first few read backwards,
+            # instead of every update sorted.
+            models.Index(fields=["updated_at", "id"], name="update_recent"),
         ]
 
     def __str__(self) -> str:

@@ -94,3 +94,32 @@ def checkbox_items(group: Any) -> str:
             f'govuk-checkboxes__label" for="{id_}">{escape(choice.label)}</label></div>'
         )
     return mark_safe("\n".join(items))  # every value is escaped
+
+
+@register.tag("pagecache")
+def pagecache(parser: template.base.Parser, token: template.base.Token) -> PageCacheNode:
+    """``{% pagecache "dashboard" plan.pk period.pk %}…{% endpagecache %}``: the part of a page
+    kept in the cache (``csp.caching``) under its name and values, for everyone who sees the
+    same partnerships, until the data changes. The view gives the ``page_cache``; without one
+    the part is simply rendered. It must hold nothing that varies by anything else (a form's
+    CSRF token, the visitor's name, a message)."""
+    name, *values = token.split_contents()[1:]
+    nodelist = parser.parse(("endpagecache",))
+    parser.delete_first_token()
+    return PageCacheNode(nodelist, name.strip("'\""), [parser.compile_filter(v) for v in values])
+
+
+class PageCacheNode(template.Node):
+    def __init__(
+        self, nodelist: template.NodeList, name: str, values: list[template.base.FilterExpression]
+    ) -> None:
+        self.nodelist, self.name, self.values = nodelist, name, values
+
+    def render(self, context: template.Context) -> str:
+        page = context.get("page_cache")
+        if page is None:
+            return self.nodelist.render(context)
+        parts = tuple(str(value.resolve(context)) for value in self.values)
+        return page.get_or_set(
+            f"fragment:{self.name}", parts, lambda: self.nodelist.render(context)
+        )

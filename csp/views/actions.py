@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 from django_tables2 import RequestConfig
 
 from csp.access import SignInRequired, sees_restricted
+from csp.caching import PageCache
 from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing, PageCursor
 from csp.history import action_history
@@ -128,14 +131,20 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The whole-area update first in each period, on every database.
         .order_by("-period__year", "-period__quarter", F("district__name").asc(nulls_first=True))
     )
-    timeline = [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
     is_member = sees_restricted(request.user, plan.partnership_id)
-    # Who changed what is for the partnership's members only, never the public view.
-    history = (
-        action_history(action, request.user, limit=HISTORY_SHOWN + 1, member=True)
-        if is_member
-        else []
-    )
+
+    def timeline() -> list[tuple[Any, list[QuarterlyUpdate]]]:
+        return [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
+
+    def history() -> list[Any]:
+        # Who changed what is for the partnership's members only, never the public view.
+        if not is_member:
+            return []
+        return action_history(action, request.user, limit=HISTORY_SHOWN + 1, member=True)
+
+    # What follows is read only if the page's cached part is not in the cache
+    # (``{% pagecache %}`` in the template): lazily, each at most once.
+    changes = SimpleLazyObject(history)
     return render(
         request,
         "actions/detail.html",
@@ -158,10 +167,11 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ),
             "status": action.status_for(user=request.user),
-            "timeline": timeline,
+            "timeline": SimpleLazyObject(timeline),
             "is_member": is_member,
-            "history": history[:HISTORY_SHOWN],
-            "history_cut": len(history) > HISTORY_SHOWN,
+            "history": SimpleLazyObject(lambda: changes[:HISTORY_SHOWN]),
+            "history_cut": SimpleLazyObject(lambda: len(changes) > HISTORY_SHOWN),
             "history_shown": HISTORY_SHOWN,
+            "page_cache": PageCache(request.user),
         },
     )
