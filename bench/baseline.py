@@ -120,3 +120,12 @@ def baseline_list(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [*site_urlpatterns, path("baseline/actions/", baseline_list)]
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    """A signed-in page of the site's layout that reads nothing: what any page costs at least
+    (session, user, middleware, the layout)."""
+    return render(request, "baseline_floor.html")
+
+
+urlpatterns.append(path("baseline/floor/", floor))
