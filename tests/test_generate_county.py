@@ -9,8 +9,10 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection
 from django.db.models import Count
 
+from csp.management.commands.generate_county import CountyGenerator
 from csp.models import (
     STATUS_SEVERITY,
     Action,
@@ -296,3 +298,52 @@ def test_districts_priorities_and_objectives_are_numbered_in_order(generated):
         District.objects.values("partnership", "slug").distinct().count()
         == District.objects.count()
     )
+
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the text indexes are dropped on PostgreSQL only"
+)
+
+
+def text_indexes() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('csp_action', 'csp_quarterlyupdate') AND indexdef LIKE %s "
+            "ORDER BY indexname",
+            ["%USING gin%"],
+        )
+        return cursor.fetchall()
+
+
+@needs_postgres
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_text_indexes_are_there_after_as_before_and_find_what_a_scan_finds(keep):
+    before = text_indexes()
+    assert len(before) == 3  # descriptions, outcomes, progress (migration 0002)
+    generate(keep_text_indexes=keep)
+    assert text_indexes() == before
+    word = QuarterlyUpdate.objects.values_list("progress", flat=True).first().split()[2]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        found = QuarterlyUpdate.objects.filter(progress__icontains=word)
+        assert found.count() == sum(
+            word.upper() in p.upper()
+            for p in QuarterlyUpdate.objects.values_list("progress", flat=True)
+        )
+
+
+@needs_postgres
+def test_a_run_that_fails_after_dropping_the_text_indexes_leaves_them_and_writes_nothing(
+    monkeypatch,
+):
+    before, counts = text_indexes(), row_counts()
+
+    def fail(self) -> None:
+        raise IntegrityError("a clash while writing the updates")
+
+    monkeypatch.setattr(CountyGenerator, "make_updates", fail)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        generate()
+    assert text_indexes() == before
+    assert row_counts() == counts

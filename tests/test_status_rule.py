@@ -172,6 +172,38 @@ def test_the_stored_statuses_follow_every_kind_of_write(setting):
     assert stored_statuses() == recomputed_statuses()
 
 
+def every_stored_column():
+    return sorted(
+        ActionStatus.objects.values_list(
+            "action_id", "period_id", "quarter_key", "rank", "status", "public_rank",
+            "public_status",
+        )
+    )  # fmt: skip
+
+
+def test_a_rebuild_of_everything_stores_what_each_write_stored(setting):
+    """``refresh(None)`` is one INSERT … SELECT, the write path a Python loop: same rows, the
+    public columns included (a restricted update that is the worst, one that is the only)."""
+    s = setting
+    other = make.action(s["action"].objective, number=2)
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["castle_point"], is_restricted=True)
+    make.update(s["action"], s["q2"], UpdateStatus.COMPLETE, state=UpdateState.SUBMITTED)
+    make.update(other, s["q1"], UpdateStatus.AT_RISK, is_restricted=True)
+    make.update(other, s["q2"], UpdateStatus.NOT_GIVEN, s["rochford"])
+    make.update(other, s["q2"], UpdateStatus.ON_TRACK, s["castle_point"], state=UpdateState.DRAFT)
+    written = every_stored_column()
+    assert {(row[0], row[1]): row[4:] for row in written} == {
+        (s["action"].pk, s["q1"].pk): ("off_track", 3, "on_track"),
+        (s["action"].pk, s["q2"].pk): ("complete", 2, "complete"),
+        (other.pk, s["q1"].pk): ("at_risk", None, ""),
+        (other.pk, s["q2"].pk): ("not_given", 0, "not_given"),
+    }
+    ActionStatus.objects.all().delete()
+    ActionStatus.refresh(None)
+    assert every_stored_column() == written
+
+
 def test_moving_an_update_to_another_period_refreshes_both(setting):
     s = setting
     update = make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
