@@ -89,6 +89,21 @@ def pick_q(
     return (full & Q(**{f"{path}__pk__in": member_partnership_ids(user)})) | public
 
 
+def audience(user: AnyUser) -> str:
+    """What ``user`` may see, as a key: two visitors with the same key see exactly the same.
+
+    ``public``: the public view only (signed out, or signed in with no role); ``everything``: a
+    superuser; ``members:1,4``: the public view, and partnerships 1 and 4 in full. So work done
+    for one visitor (a long report's PDF) can be shared with another who would see the same.
+    """
+    if user.is_superuser:
+        return "everything"
+    if not user.is_authenticated:
+        return "public"
+    ids = sorted(member_partnership_ids(user).values_list("partnership_id", flat=True).distinct())
+    return f"members:{','.join(map(str, ids))}" if ids else "public"
+
+
 def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
     """May ``user`` keep this partnership's plans: its coordinators, and superusers."""
     if user.is_superuser:
@@ -100,6 +115,25 @@ def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
         .objects.filter(user_id=user.pk, partnership_id=partnership_id, role="coordinator")
         .exists()
     )
+
+
+def coordinators(partnership_id: int) -> QuerySet[Any, Any]:
+    """The active users who coordinate this partnership, by name."""
+    return (
+        apps.get_model("auth", "User")
+        .objects.filter(
+            is_active=True,
+            partnership_roles__partnership_id=partnership_id,
+            partnership_roles__role="coordinator",
+        )
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+def display_name(user: Any) -> str:
+    """How the pages name a person: their full name, else their sign-in name."""
+    return user.get_full_name() or user.get_username()
 
 
 def coordinated_partnership_ids(user: AnyUser) -> set[int] | None:

@@ -62,6 +62,7 @@ WATCHED_TABLES = frozenset(
         "csp_quarterlyupdate",
         "csp_measurefigure",
         "csp_amendment",
+        "csp_evidence",  # listed with its update on the action page
         "csp_actionstatus",
         "auth_user",  # is_superuser, and who a role belongs to
     }

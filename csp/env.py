@@ -35,14 +35,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     )
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw.strip())
+        value = int(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}: expected {minimum} or more, got {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
@@ -120,12 +123,24 @@ def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
     )
 
 
+def env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """A rate limit written ``count/seconds``: ``10/300`` is ten requests in five minutes."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    count, _, seconds = raw.strip().partition("/")
+    if not (count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+        raise ImproperlyConfigured(f"{name}: expected requests/seconds such as 10/300, got {raw!r}")
+    return int(count), int(seconds)
+
+
 def cache_from_url(url: str) -> dict[str, Any]:
     """Turn ``CACHE_URL`` into a ``CACHES['default']`` entry.
 
     Unset means each process's own memory (``LocMemCache``): right for one app server.
     ``redis://host:6379/1``, ``rediss://…`` (TLS) or ``unix:///path/redis.sock`` mean Django's
-    own ``RedisCache``, shared by every app server and worker. Anything else is refused.
+    own ``RedisCache``, shared by every app server and worker, as the pages' cache may be and
+    counters such as the rate limits must be once there are several. Anything else is refused.
     """
     if not url:
         return {
@@ -136,7 +151,7 @@ def cache_from_url(url: str) -> dict[str, Any]:
     scheme = urlsplit(url).scheme.lower()
     if scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured(
-            f"CACHE_URL: expected redis://host:port/db, rediss://… or unix:///path, "
-            f"got {url[:40]!r}"
+            f"CACHE_URL: unsupported scheme {scheme!r}; expected redis://host:port/db, "
+            f"rediss://… or unix:///path, or leave it unset"
         )
     return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

@@ -4,6 +4,8 @@ from there, a visitor who sees otherwise never gets it, and a change shows at on
 These tests commit, as a real site does: inside a test's usual transaction the cache is
 bypassed (a transaction that wrote reads nothing from it)."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -83,3 +85,44 @@ def test_a_coordinator_and_a_viewer_of_the_same_partnership_get_their_own_dashbo
     assert "Open a new period" in client.get(url(cast, "dashboard")).content.decode()
     client.force_login(cast.bob)  # a viewer of Castle: sees the same rows, not the same tools
     assert "Open a new period" not in client.get(url(cast, "dashboard")).content.decode()
+
+
+def test_who_follows_an_action_and_their_form_s_token_are_never_from_the_cache(cast):
+    """The follow button says whether this visitor follows the action, and its form carries
+    their own CSRF token: neither may come from a page cached for a colleague who sees the
+    same rows (alice and bob are both of Castle)."""
+    from django.test import Client
+
+    from csp.models import ActionWatch
+
+    ActionWatch.objects.create(user=cast.alice, action=cast.hub)
+    alice, bob = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    alice.force_login(cast.alice)
+    bob.force_login(cast.bob)
+    assert "You follow this action" in alice.get(url(cast, "action")).content.decode()
+    page = bob.get(url(cast, "action")).content.decode()
+    assert "You follow this action" not in page
+    assert "Follow this action" in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    followed = bob.post(
+        f"/actions/{cast.hub.pk}/follow/", {"csrfmiddlewaretoken": token, "follow": "yes"}
+    )
+    assert followed.status_code == 302
+    assert ActionWatch.objects.filter(user=cast.bob, action=cast.hub).exists()
+    # and the page's cached parts did come from the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert "You follow this action" in bob.get(url(cast, "action")).content.decode()
+    assert not any("csp_quarterlyupdate" in q["sql"] for q in queries)
+
+
+def test_evidence_added_to_an_update_shows_on_the_action_page_at_once(client, cast):
+    from django.core.files.base import ContentFile
+
+    from csp.models import Evidence, QuarterlyUpdate
+
+    client.force_login(cast.alice)
+    client.get(url(cast, "action"))  # cached
+    update = QuarterlyUpdate.objects.filter(action=cast.hub, is_restricted=False).first()
+    evidence = Evidence(update=update, name="minutes.pdf", kind="pdf", size=5)
+    evidence.file.save("minutes.pdf", ContentFile(b"%PDF-"), save=True)
+    assert "minutes.pdf" in client.get(url(cast, "action")).content.decode()

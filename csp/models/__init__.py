@@ -1,7 +1,15 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
 from csp.models.changes import ChangeStamp
-from csp.models.imports import ImportSettings
+from csp.models.cycle import (
+    ActionWatch,
+    CoordinatorDigest,
+    Evidence,
+    PersonalLink,
+    UpdateComment,
+)
+from csp.models.imports import ImportJob, ImportSettings
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
     Funding,
@@ -30,6 +38,7 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    AgencyReportRender,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -61,13 +70,20 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "ActionWatch",
+    "AgencyReportRender",
     "Amendment",
+    "BackgroundJob",
     "ChangeStamp",
+    "CoordinatorDigest",
     "District",
+    "Evidence",
     "Funding",
     "Impact",
+    "ImportJob",
     "ImportSettings",
     "IssuedReportChanged",
+    "JobState",
     "Likelihood",
     "Measure",
     "MeasureFigure",
@@ -80,6 +96,7 @@ __all__ = [
     "PartnershipRole",
     "PeriodLocked",
     "PeriodStatus",
+    "PersonalLink",
     "Plan",
     "PlanChangedWhileRendering",
     "PlanStatus",
@@ -100,6 +117,7 @@ __all__ = [
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",
+    "UpdateComment",
     "UpdateState",
     "UpdateStatus",
 ]

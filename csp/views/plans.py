@@ -42,13 +42,37 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"partnerships": partnerships, "coordinated": coordinated})
 
 
-def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> ReportingPeriod | None:
-    """The period the visitor chose, else the latest that is not still open, else the latest."""
+def chosen_period(
+    periods: list[ReportingPeriod],
+    slug: str | None,
+    reported: set[int] | frozenset[int] = frozenset(),
+) -> ReportingPeriod | None:
+    """The period the visitor chose; else the latest with submitted or accepted updates
+    (``reported``: their periods' ids), else the latest that is not still open, else the latest.
+    """
     for period in periods:
         if slug and period.slug == slug:
             return period
+    with_updates = [p for p in periods if p.pk in reported]
     finished = [p for p in periods if p.status != PeriodStatus.OPEN]
-    return (finished or periods or [None])[-1]
+    return (with_updates or finished or periods or [None])[-1]
+
+
+def reported_periods(plan: Plan, user: access.AnyUser) -> set[int]:
+    """The ids of ``plan``'s periods with submitted or accepted updates ``user`` may see (kept
+    in the cache: the dashboard needs them before it knows which period its cached part is)."""
+    return PageCache(user).get_or_set(
+        "plan-reported-periods",
+        (plan.pk,),
+        lambda: set(
+            QuarterlyUpdate.objects.reported()
+            .visible_to(user)
+            .filter(period__plan=plan)
+            .order_by()
+            .values_list("period_id", flat=True)
+            .distinct()
+        ),
+    )
 
 
 @dataclass
@@ -170,7 +194,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
     )
     periods = list(plan.periods.order_by("year", "quarter"))
-    period = chosen_period(periods, request.GET.get("period"))
+    period = chosen_period(periods, request.GET.get("period"), reported_periods(plan, request.user))
     data = DashboardData(plan, period, request.user)
     # Everything below the plan and its periods is read only if the page's cached part is not
     # in the cache (``{% pagecache %}`` in the template): lazily, each at most once.
