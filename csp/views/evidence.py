@@ -62,7 +62,9 @@ def link_evidence_file(request: HttpRequest, pk: int, token: str, evidence_pk: i
     item = Evidence.objects.filter(pk=evidence_pk, update__period=link.period).first()
     if item is None:
         raise Http404
-    slots = cycle.PeriodSlots(link.period).for_organisations({link.organisation_id})
+    slots = cycle.PeriodSlots(link.period, only_for={link.organisation_id}).for_organisations(
+        {link.organisation_id}
+    )
     if item.update_id not in {s.update.pk for s in slots if s.update is not None}:
         raise Http404
     return _download(item, private=True)
