@@ -305,6 +305,15 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
+def foreign_keys() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
 def text_indexes() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -318,11 +327,12 @@ def text_indexes() -> list[tuple[str, str]]:
 
 @needs_postgres
 @pytest.mark.parametrize("keep", [False, True])
-def test_the_text_indexes_are_there_after_as_before_and_find_what_a_scan_finds(keep):
-    before = text_indexes()
+def test_the_text_indexes_and_foreign_keys_are_there_after_as_before_and_work(keep):
+    before, keys = text_indexes(), foreign_keys()
     assert len(before) == 3  # descriptions, outcomes, progress (migration 0002)
-    generate(keep_text_indexes=keep)
+    generate(database_in_use=keep)
     assert text_indexes() == before
+    assert foreign_keys() == keys
     word = QuarterlyUpdate.objects.values_list("progress", flat=True).first().split()[2]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -334,10 +344,32 @@ def test_the_text_indexes_are_there_after_as_before_and_find_what_a_scan_finds(k
 
 
 @needs_postgres
+def test_a_row_the_foreign_keys_refuse_is_refused_when_they_are_put_back(monkeypatch):
+    """With the keys set aside, a bad row goes in; putting them back checks every row, so the
+    run fails whole rather than leave it there."""
+    keys, counts = foreign_keys(), row_counts()
+    make_updates = CountyGenerator.make_updates
+
+    def and_a_lead_of_no_organisation(self) -> None:
+        make_updates(self)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO csp_actionlead (action_id, number, organisation_id, all_partners) "
+                "SELECT id, 99, 987654321, false FROM csp_action LIMIT 1"
+            )
+
+    monkeypatch.setattr(CountyGenerator, "make_updates", and_a_lead_of_no_organisation)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        generate()
+    assert foreign_keys() == keys
+    assert row_counts() == counts
+
+
+@needs_postgres
 def test_a_run_that_fails_after_dropping_the_text_indexes_leaves_them_and_writes_nothing(
     monkeypatch,
 ):
-    before, counts = text_indexes(), row_counts()
+    before, keys, counts = text_indexes(), foreign_keys(), row_counts()
 
     def fail(self) -> None:
         raise IntegrityError("a clash while writing the updates")
@@ -346,4 +378,5 @@ def test_a_run_that_fails_after_dropping_the_text_indexes_leaves_them_and_writes
     with pytest.raises(CommandError, match="nothing was changed"):
         generate()
     assert text_indexes() == before
+    assert foreign_keys() == keys
     assert row_counts() == counts

@@ -7,9 +7,9 @@ leads) and five reporting periods, then exactly ``--actions`` actions and ``--up
 updates spread across them. Every value comes from one ``random.Random(--seed)``, so the same
 arguments give the same data. It is all one transaction. The small levels are written with
 ``bulk_create``; the big tables (actions, their leads and districts, the updates) with
-PostgreSQL's ``COPY`` there, its text search indexes built once at the end (unless
-``--keep-text-indexes``), and the stored statuses by one ``INSERT … SELECT``: 300 partnerships,
-300,000 actions and 1.2 million updates take a few minutes (README, "Performance").
+PostgreSQL's ``COPY`` there, their text search indexes built and foreign keys checked once at
+the end (unless ``--database-in-use``), and the stored statuses by one ``INSERT … SELECT``
+(docs/performance.md has the times).
 
 Everything generated is found again by its slugs: partnerships ``{prefix}-partnership-01``,
 plans ``{prefix}-plan-01`` and organisations ``{prefix}-org-…``. Running again with the same
@@ -559,14 +559,14 @@ class CountyGenerator:
         updates: int,
         seed: int,
         batch_size: int = BATCH_SIZE,
-        keep_text_indexes: bool = False,
+        database_in_use: bool = False,
     ) -> None:
         self.prefix = prefix
         self.partnership_count = partnerships
         self.action_count = actions
         self.update_count = updates
         self.batch_size = batch_size
-        self.keep_text_indexes = keep_text_indexes
+        self.database_in_use = database_in_use
         self.rng = random.Random(seed)
         self.text = TextMaker(self.rng)
         self.name_tag = "" if prefix == DEFAULT_PREFIX else f" ({prefix})"
@@ -660,7 +660,7 @@ class CountyGenerator:
     # levels
 
     def run(self) -> Counter[str]:
-        with self.text_indexes_deferred():
+        with self.bulk_load():
             self.make_organisations()
             self.make_officers()
             self.make_partnerships()
@@ -678,15 +678,19 @@ class CountyGenerator:
         return self.counts
 
     @contextmanager
-    def text_indexes_deferred(self) -> Iterator[None]:
-        """On PostgreSQL, the trigram (GIN) indexes of the texts (migration 0002) are dropped
-        while the rows go in and made again after, as their definitions were: one build over
-        a million texts is many times quicker than a million updates of the index. It is all
-        one transaction, so a failure leaves them as they were. ``keep_text_indexes`` keeps
-        them, for a database in use: a dropped index locks its table until the commit."""
-        if connection.vendor != "postgresql" or self.keep_text_indexes:
+    def bulk_load(self) -> Iterator[None]:
+        """On PostgreSQL, what slows a bulk load most is set aside while the rows go in and put
+        back after, as it was: the trigram (GIN) indexes of the texts (migration 0002), as one
+        build over a million texts is many times quicker than a million updates of the index;
+        and the foreign keys of the big tables, as adding one back checks every row in one
+        join instead of a trigger per row (millions, at national scale). It is all one
+        transaction, so a failure leaves them as they were. ``database_in_use`` keeps both:
+        a dropped index or key locks its tables until the commit."""
+        if connection.vendor != "postgresql" or self.database_in_use:
             yield
             return
+        quote = connection.ops.quote_name
+        big = [Action, ActionLead, Action.districts.through, QuarterlyUpdate, ActionStatus]
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes "
@@ -694,18 +698,33 @@ class CountyGenerator:
                 "AND indexdef LIKE %s",
                 [[m._meta.db_table for m in (Action, QuarterlyUpdate)], "%USING gin%"],
             )
-            found = cursor.fetchall()
-            for name, _ in found:
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-        yield
-        with connection.cursor() as cursor:
-            # The foreign keys' checks of the new rows are deferred to the commit, and an index
-            # cannot be built over a table with checks pending: run them now.
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
+                "SELECT t.oid FROM pg_class t WHERE t.relname = ANY(%s) "
+                "AND t.relnamespace = current_schema()::regnamespace)",
+                [[m._meta.db_table for m in big]],
+            )
+            keys = cursor.fetchall()
+            # Checks already queued (a --replace's deletions) must run before a key can go.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table, name, _ in keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+        yield
+        with connection.cursor() as cursor:
+            # Checks queued for the tables whose keys stay (an index cannot be built over a
+            # table with checks pending): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table, name, definition in keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
             # For this transaction only: a GIN build sorts its entries in this much memory.
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            for _, definition in found:
+            for _, definition in indexes:
                 cursor.execute(definition)
 
     def make_organisations(self) -> None:
@@ -1233,12 +1252,13 @@ class Command(BaseCommand):
             help="Delete the data generated earlier with this prefix first.",
         )
         parser.add_argument(
-            "--keep-text-indexes",
+            "--database-in-use",
             action="store_true",
             help=(
-                "PostgreSQL: keep the text search indexes while writing instead of building "
-                "them once at the end (slower; for a database in use, whose tables a "
-                "dropped index would lock until the run ends)."
+                "PostgreSQL: keep the text search indexes and the foreign keys of the big "
+                "tables while writing, instead of setting them aside and putting them back at "
+                "the end (slower; for a database in use, whose tables a dropped index or key "
+                "would lock until the run ends)."
             ),
         )
 
@@ -1282,7 +1302,7 @@ class Command(BaseCommand):
                     actions=actions,
                     updates=updates,
                     seed=options["seed"],
-                    keep_text_indexes=options["keep_text_indexes"],
+                    database_in_use=options["database_in_use"],
                 ).run()
         except ProtectedError as error:
             raise CommandError(
