@@ -1,46 +1,60 @@
-"""Benchmark: the action list and its CSV export on a county-scale data set.
+"""Benchmark: the action list, beside a plain django-tables2 + django-filter list of the same rows,
+and its CSV export, beside ``values_list`` + ``csv.writer``.
 
-Build the data set first (20 partnerships, 20,000 actions, 100,000 updates), then run:
+Build a data set first (20 partnerships, 20,000 actions, 100,000 updates), then run:
 
     DATABASE_URL=sqlite:////tmp/county.sqlite3 .venv/bin/python manage.py generate_county
-    DATABASE_URL=sqlite:////tmp/county.sqlite3 .venv/bin/python bench/action_list.py
+    DATABASE_URL=sqlite:////tmp/county.sqlite3 env -u PYTHONDONTWRITEBYTECODE \
+        .venv/bin/python bench/action_list.py
 
-It signs in as a user with a role in every partnership (so all 20,000 actions are visible),
-requests the list with each filter combination below (50 rows a page) ``--repeat`` times through
-Django's test client, and prints the median and 95th-percentile server time and the number of
-SQL queries. Then it times the CSV export of every action and measures the peak resident memory
-of a fresh process exporting 2,000 and then 20,000 actions, to show whether memory stays flat.
+It signs in as a user with a role in every partnership (so every action is visible) and, for
+each filter combination below, requests the list (50 rows a page) and the baseline
+(``bench/baseline.py``, at ``/baseline/actions/``) ``--repeat`` times each, alternately, after
+one warm-up, through Django's test client. It prints min, median and 95th percentile server
+time and SQL queries for both and the ratio of the medians; "cold" is the list's median when
+every request follows a change to the data (the cache's token replaced, so counts and filter
+choices are computed afresh). Deep pages are reached as a visitor does, by the Next link of the
+page before. The page query's plan (EXPLAIN) is printed for the searches, and with ``--sql``
+for every scenario.
+
+Then the CSV export of one plan and of everything, each in a fresh process, beside the
+baseline writing the same actions' own columns, with peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import resource
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import bench_client
+from common import bench_client, serve_baseline, stats
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from csp import caching
 from csp.models import Action, Organisation, Partnership
 
 HERE = Path(__file__).resolve().parent
 
 
-def scenarios() -> list[tuple[str, str]]:
+def scenarios(client: Client) -> list[tuple[str, str, str]]:
+    """(name, the list's query, the baseline's query)."""
     plan = (
         Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
     )
     lead = Organisation.objects.filter(action_leads__isnull=False).first()
     other = Organisation.objects.filter(action_leads__isnull=False).exclude(pk=lead.pk).first()
     district = plan.partnership.districts.first()
-    return [
+    pages = -(-Action.objects.count() // 50)
+    deep = max(2, pages // 2)
+    same = [
         ("no filter", ""),
         ("sort by status", "sort=-status"),
         ("plan", f"plan={plan.slug}"),
@@ -58,26 +72,51 @@ def scenarios() -> list[tuple[str, str]]:
         ("page 40", "page=40"),
         ("page size 200", "per_page=200"),
     ]
+    found = [(name, query, query) for name, query in same]
+    found.append((f"page {deep} by Next", next_link(client, deep - 1), f"page={deep}"))
+    found.append((f"last page ({pages})", f"page={pages}", f"page={pages}"))
+    return found
 
 
-def time_list(client: Client, query: str, repeat: int) -> tuple[float, float, int]:
-    client.get(f"/actions/?{query}")  # warm caches
-    timings = []
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get(f"/actions/?{query}")
-            timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, response.status_code
-    timings.sort()
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    return statistics.median(timings), p95, len(queries)
+def next_link(client: Client, page: int) -> str:
+    """The query of page ``page``'s Next link (it carries the cursor after its last row)."""
+    content = client.get(f"/actions/?page={page}").content.decode()
+    found = re.search(r'href="\?([^"]*)" rel="next"', content)
+    assert found, "no Next link"
+    return html.unescape(found[1])
 
 
-def export_in_fresh_process(query: str) -> tuple[float, int, float]:
+def timed_get(client: Client, url: str) -> tuple[float, int]:
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed, len(queries)
+
+
+def explain(client: Client, url: str) -> str:
+    """The plan of the page's id query: the one that reads the index (or sorts)."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    page = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "csp_action"."id" AS "pk"') and "LIMIT" in q["sql"]
+    ]
+    if not page:
+        return "  (no page query)"
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + page[0])
+        rows = cursor.fetchall()
+    return "\n".join("    " + " ".join(str(c) for c in row) for row in rows)
+
+
+def export_in_fresh_process(*args: str) -> tuple[float, int, float]:
     """Run one CSV export in a new interpreter: (seconds, rows, peak RSS in MB)."""
     out = subprocess.run(
-        [sys.executable, str(HERE / "export_child.py"), query],
+        [sys.executable, str(HERE / "export_child.py"), *args],
         capture_output=True,
         text=True,
         check=True,
@@ -91,8 +130,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--sql", action="store_true", help="print each page query's plan")
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV export")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this")
     args = parser.parse_args()
 
+    serve_baseline()
     # As in production: hashed static files (the pages' {% static %} tags need the manifest).
     call_command("collectstatic", interactive=False, verbosity=0)
     db = connection.settings_dict
@@ -102,22 +145,55 @@ def main() -> None:
         f"{Partnership.objects.count()} partnerships"
     )
     client = bench_client()
-    print(f"\nAction list, 50 rows a page, {args.repeat} requests each")
-    print(f"{'filters':<32} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-    medians = []
-    for name, query in scenarios():
-        median, p95, queries = time_list(client, query, args.repeat)
-        medians.append(median)
-        print(f"{name:<32} {median:>10.1f} {p95:>8.1f} {queries:>8}")
-    print(f"{'worst median':<32} {max(medians):>10.1f}")
+    print(
+        f"\nAction list, 50 rows a page, {args.repeat} requests each after one warm-up "
+        "(ms; list and baseline alternately)"
+    )
+    print(
+        f"{'filters':<32} {'min':>6} {'median':>7} {'p95':>6} {'q':>3} {'cold':>6}"
+        f" | {'baseline min':>12} {'median':>7} {'q':>3} | {'ratio':>5}"
+    )
+    medians, ratios = [], []
+    for name, query, base_query in scenarios(client):
+        if args.only and args.only not in name:
+            continue
+        ours_url, base_url = f"/actions/?{query}", f"/baseline/actions/?{base_query}"
+        client.get(ours_url), client.get(base_url)  # warm-up
+        ours, base = [], []
+        for _ in range(args.repeat):
+            elapsed, ours_q = timed_get(client, ours_url)
+            ours.append(elapsed)
+            elapsed, base_q = timed_get(client, base_url)
+            base.append(elapsed)
+        cold = []
+        for _ in range(max(3, args.repeat // 3)):
+            caching.new_token()
+            cold.append(timed_get(client, ours_url)[0])
+        o_min, o_med, o_p95 = stats(ours)
+        b_min, b_med, _ = stats(base)
+        medians.append(o_med)
+        ratios.append(o_med / b_med)
+        print(
+            f"{name:<32} {o_min:>6.1f} {o_med:>7.1f} {o_p95:>6.1f} {ours_q:>3} "
+            f"{stats(cold)[1]:>6.1f} | {b_min:>12.1f} {b_med:>7.1f} {base_q:>3} | "
+            f"{o_med / b_med:>5.2f}"
+        )
+        if args.sql or name.startswith("search"):
+            print(explain(client, ours_url))
+    print(f"{'worst median':<32} {max(medians):>14.1f}   worst ratio {max(ratios):.2f}")
 
-    print("\nCSV export in a fresh process")
+    if args.no_export:
+        return
+    print("\nCSV export in a fresh process (seconds, peak RSS), beside values_list + csv.writer")
     plan = (
         Action.objects.select_related("objective__priority__plan").first().objective.priority.plan
     )
     for label, query in (("one plan", f"plan={plan.slug}"), ("everything", "")):
         seconds, rows, rss = export_in_fresh_process(query)
         print(f"{label:<12} {rows:>7,} rows  {seconds:6.2f} s  peak RSS {rss:6.1f} MB")
+    seconds_b, rows_b, rss_b = export_in_fresh_process("--baseline")
+    print(f"{'baseline':<12} {rows_b:>7,} rows  {seconds_b:6.2f} s  peak RSS {rss_b:6.1f} MB")
+    print(f"everything / baseline: {seconds / seconds_b:.2f}x")
     print(
         f"(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}"
         " MB)"

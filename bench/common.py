@@ -35,3 +35,21 @@ def bench_client() -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def serve_baseline() -> None:
+    """Serve ``bench/baseline.py``'s plain django-tables2 + django-filter list beside the site,
+    at ``/baseline/actions/``. Call before the first request."""
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = "baseline"
+    settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], ROOT / "bench" / "templates"]
+
+
+def stats(timings: list[float]) -> tuple[float, float, float]:
+    """(min, median, 95th percentile) of ``timings``."""
+    import statistics
+
+    ordered = sorted(timings)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return ordered[0], statistics.median(ordered), p95

@@ -149,6 +149,16 @@ def coordinated_partnership_ids(user: AnyUser) -> set[int] | None:
     )
 
 
+def full_view_partnerships(user: AnyUser) -> frozenset[int] | None:
+    """The partnerships where ``user`` sees restricted items too (their own); ``None`` means
+    everywhere (a superuser). Elsewhere they see what the public view shows."""
+    if user.is_superuser:
+        return None
+    if not user.is_authenticated:
+        return frozenset()
+    return frozenset(member_partnership_ids(user).values_list("partnership_id", flat=True))
+
+
 def sees_restricted(user: AnyUser, partnership_id: int) -> bool:
     if user.is_superuser:
         return True

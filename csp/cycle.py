@@ -202,10 +202,18 @@ class Completeness:
 
 
 class PeriodSlots:
-    """Every update ``period`` expects, with who owes it and what has been given."""
+    """Every update ``period`` expects, with who owes it and what has been given.
 
-    def __init__(self, period: ReportingPeriod) -> None:
+    ``only_for`` (organisation ids) builds only the slots those organisations may owe, for
+    the pages of one person (My updates, their period page): a county police force's officer
+    would otherwise wait for every slot of every partnership's period to be built and dropped.
+    Such a partial set answers ``for_organisations`` of those organisations only; asking it
+    anything about the whole period is an error, not a wrong answer.
+    """
+
+    def __init__(self, period: ReportingPeriod, only_for: Iterable[int] | None = None) -> None:
         self.period = period
+        self.only_for = None if only_for is None else frozenset(only_for)
         plan = period.plan
         self.partnership = plan.partnership
         self.districts = list(self.partnership.districts.all())
@@ -248,17 +256,33 @@ class PeriodSlots:
                 ),
             )
         )
+        if self.only_for is not None:
+            # Whom a slot can be owed by: its action's lead organisations, or every member when
+            # one lead is "All partners" (``_slot``). Only those actions, and their updates.
+            leads = Q(organisation_id__in=self.only_for)
+            if self.only_for & set(self.memberships):
+                leads |= Q(all_partners=True)
+            owed = ActionLead.objects.filter(leads).values("action_id")
+            actions = actions.filter(pk__in=owed)
+            updates = updates.filter(action_id__in=owed)
         by_key = {(u.action_id, u.district_id): u for u in updates}
-        self.slots: list[Slot] = []
+        self._slots: list[Slot] = []
         for action in actions:
             if (action.pk, None) in by_key or not self.districts:
                 districts: list[District | None] = [None]
             else:
                 districts = list(action.districts.all()) or self._lead_districts(action)
             for district in districts:
-                self.slots.append(
+                self._slots.append(
                     self._slot(action, district, by_key.get((action.pk, _pk(district))))
                 )
+
+    @property
+    def slots(self) -> list[Slot]:
+        """Every slot of the period."""
+        if self.only_for is not None:
+            raise ValueError("these slots were built for some organisations only")
+        return self._slots
 
     def _lead_districts(self, action: Action) -> list[District | None]:
         """The districts an action with none of its own covers: those its leads report for.
@@ -305,7 +329,9 @@ class PeriodSlots:
 
     def for_organisations(self, organisation_ids: Iterable[int]) -> list[Slot]:
         ids = set(organisation_ids)
-        return [slot for slot in self.slots if slot.responsible_ids & ids]
+        if self.only_for is not None and not ids <= self.only_for:
+            raise ValueError("these slots were built for other organisations")
+        return [slot for slot in self._slots if slot.responsible_ids & ids]
 
     def holds(self, update_pk: int, organisation_ids: Iterable[int]) -> bool:
         """Is update ``update_pk`` on the period page of these organisations' writers?

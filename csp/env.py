@@ -137,15 +137,21 @@ def env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
 def cache_from_url(url: str) -> dict[str, Any]:
     """Turn ``CACHE_URL`` into a ``CACHES['default']`` entry.
 
-    Unset: the cache of each process (enough for one app server). ``redis://host:6379/1`` (or
-    ``rediss://``, ``unix://``): Redis, shared by every app server, which counters such as the
-    rate limits need once there are several.
+    Unset means each process's own memory (``LocMemCache``): right for one app server.
+    ``redis://host:6379/1``, ``rediss://…`` (TLS) or ``unix:///path/redis.sock`` mean Django's
+    own ``RedisCache``, shared by every app server and worker, as the pages' cache may be and
+    counters such as the rate limits must be once there are several. Anything else is refused.
     """
     if not url:
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "csp",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
     scheme = urlsplit(url).scheme.lower()
-    if scheme in {"redis", "rediss", "unix"}:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    raise ImproperlyConfigured(
-        f"CACHE_URL: unsupported scheme {scheme!r}; use redis://host:6379/0, or leave it unset"
-    )
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"CACHE_URL: unsupported scheme {scheme!r}; expected redis://host:port/db, "
+            f"rediss://… or unix:///path, or leave it unset"
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}

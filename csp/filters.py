@@ -10,28 +10,36 @@ them, so the filter panel costs one query however many filters it has.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     CharField,
     Exists,
     F,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import IsNull
 from django.http import HttpRequest
+from django.urls import reverse
 
 from csp import access
+from csp.caching import PageCache
 from csp.models import (
     STATUS_SEVERITY,
     Action,
@@ -52,6 +60,7 @@ from csp.models import (
     UpdateStatus,
 )
 from csp.quarters import FinancialQuarter
+from csp.tables import KEYSET_FIELDS, ActionRow
 
 NO_UPDATE = "none"
 # Bounds on what one request may ask for (a signed-out visitor included): longer searches and
@@ -222,6 +231,13 @@ class FilterOptions:
         return [(q.slug, q.label) for q in self.periods]
 
 
+STATUS_CHOICES = [*UpdateStatus.choices, (NO_UPDATE, "No update")]
+
+
+def _given(choices: list[tuple[str, str]]) -> Any:
+    return lambda: choices
+
+
 def _shorten(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
@@ -279,30 +295,51 @@ class ActionFilterSet(django_filters.FilterSet):
     def __init__(self, *args, options: FilterOptions, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         f = self.filters
-        f["plan"].extra["choices"] = options.plans
-        f["priority"].extra["choices"] = options.priorities
-        f["objective"].extra["choices"] = options.objectives
-        f["lead"].extra["choices"] = options.leads
-        f["officer"].extra["choices"] = options.officers
-        f["district"].extra["choices"] = options.districts
-        f["status"].extra["choices"] = [*UpdateStatus.choices, (NO_UPDATE, "No update")]
-        f["statutory"].extra["choices"] = StatutoryStrand.choices
-        f["period"].extra["choices"] = options.period_choices()
+        # Given as callables: a form deep-copies its fields' choice lists, hundreds of them on
+        # a county site, for every request; a callable is copied by reference.
+        for name, choices in (
+            ("plan", options.plans),
+            ("priority", options.priorities),
+            ("objective", options.objectives),
+            ("lead", options.leads),
+            ("officer", options.officers),
+            ("district", options.districts),
+            ("status", STATUS_CHOICES),
+            ("statutory", StatutoryStrand.choices),
+        ):
+            f[name].extra["choices"] = _given(choices)
+        f["period"].extra["choices"] = options.period_choices()  # a handful, and not callable
+
+    # How the text search reads the updates: "set" collects the matching updates once, from
+    # the text indexes (trigram GIN on PostgreSQL, FTS5 on SQLite), which is quick for a word
+    # few updates hold; "walk" asks, action by action in the list's order, whether one of its
+    # own updates holds the text, which finds a page of a word most actions have after a few
+    # dozen actions instead of reading every matching update. ``ActionListing`` chooses.
+    search_mode = "set"
 
     def search(self, queryset: ActionQuerySet, name: str, value: str) -> ActionQuerySet:
         text = value.strip()
         if not text:
             return queryset
-        # Uncorrelated and join-free: the database scans the updates' text once. Which of the
-        # matching updates this visitor may see is settled against the outer query's own
-        # partnership, so no join chain per update (PostgreSQL planned that as nested loops).
-        matches = QuarterlyUpdate.objects.reported().with_progress_containing(text)
-        in_updates = access.pick_q(
-            self.request.user,
-            Q(pk__in=matches.values("action_id")),
-            Q(pk__in=matches.filter(is_restricted=False).values("action_id")),
-        )
+        return queryset.filter(self.search_condition(text))
+
+    def search_condition(self, text: str) -> Q:
+        """Actions whose own text, or a reported update this visitor may see, contains ``text``.
+
+        One subquery over the updates' text, whatever the visitor: a restricted update counts
+        in the partnerships where they see restricted items (``access.pick_q``), settled from
+        the update's own period, so the text is searched once, not once per visibility.
+        """
+        user = self.request.user
+        visible = access.pick_q(user, Q(), Q(is_restricted=False), "period__plan__partnership")
+        updates = QuarterlyUpdate.objects.reported().filter(visible)
         in_action = Q(description__icontains=text) | Q(outcomes__icontains=text)
+        if self.search_mode == "walk":
+            # A correlated scalar subquery, which no database turns into a join over every
+            # match: it is asked per action, and the walk stops at the page's end.
+            hit = updates.filter(action_id=OuterRef("pk"), progress__icontains=text)
+            return in_action | Q(IsNull(Subquery(hit.order_by().values("pk")[:1]), False))
+        matches = updates.with_progress_containing(text)
         if connection.vendor == "postgresql":
             # Each column in its own subquery, which its trigram index answers (migration 0002);
             # an OR across the columns of one row would read every row. SQLite has no such
@@ -310,7 +347,7 @@ class ActionFilterSet(django_filters.FilterSet):
             in_action = Q(
                 pk__in=Action.objects.filter(description__icontains=text).values("pk")
             ) | Q(pk__in=Action.objects.filter(outcomes__icontains=text).values("pk"))
-        return queryset.filter(in_action | in_updates)
+        return in_action | Q(pk__in=matches.values("action_id"))
 
     def filter_objective(
         self, queryset: ActionQuerySet, name: str, value: list[str]
@@ -416,15 +453,20 @@ class ActionListing:
     period: FinancialQuarter | None
     filterset: ActionFilterSet
     user: access.AnyUser
+    cache: PageCache
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ActionListing:
         user = request.user
+        cache = PageCache(user)
         # The options are read before the form checks the values: only as many as it allows.
-        options = FilterOptions.load(
-            user,
-            request.GET.getlist("plan")[: FILTER_MAX_VALUES + 1],
-            request.GET.getlist("officer")[: FILTER_MAX_VALUES + 1],
+        plan_slugs = sorted(set(request.GET.getlist("plan")[: FILTER_MAX_VALUES + 1]))
+        officer_ids = sorted(set(request.GET.getlist("officer")[: FILTER_MAX_VALUES + 1]))
+        # The same choices for everyone who sees the same partnerships, until the data changes.
+        options = cache.get_or_set(
+            "filter-options",
+            (tuple(plan_slugs), tuple(officer_ids)),
+            lambda: FilterOptions.load(user, plan_slugs, officer_ids),
         )
         period = options.latest_reported
         if request.GET.get("period"):
@@ -457,7 +499,7 @@ class ActionListing:
         filterset = ActionFilterSet(
             request.GET or None, queryset=queryset, options=options, request=request
         )
-        return cls(options=options, period=period, filterset=filterset, user=user)
+        return cls(options=options, period=period, filterset=filterset, user=user, cache=cache)
 
     def panel(self) -> dict[str, ChoiceGroup]:
         """The filter panel's multiple-choice filters, computed once rather than in the template."""
@@ -481,19 +523,144 @@ class ActionListing:
             return self.filterset.queryset.none()
         return self.filterset.qs
 
-    def rows(self, ids: list[int]) -> list[Action]:
-        """The actions ``ids``, in that order, with everything a row of the table shows."""
-        actions = (
-            self.with_last_quarter(
-                Action.objects.filter(pk__in=ids).with_status(self.period, self.user), self.user
-            )
-            .select_related("objective__priority__plan")
-            .prefetch_related(
-                Prefetch("leads", ActionLead.objects.select_related("organisation", "officer"))
+    def count(self) -> int:
+        """How many actions the filters select: counted once, then kept until the data changes."""
+        data = self.filterset.data or {}
+        asked = tuple(
+            sorted(
+                (name, tuple(sorted(data.getlist(name))))
+                for name in ActionFilterSet.base_filters
+                if name in data
             )
         )
-        by_id = {action.pk: action for action in actions}
-        return [by_id[pk] for pk in ids]
+        return self._counted(asked, lambda: self.queryset.count())
+
+    def _counted(self, asked: tuple[Any, ...], count: Any) -> int:
+        return self.cache.get_or_set(
+            "action-count", (asked, self.period.key if self.period else None), count
+        )
+
+    # A text held by at least this share of the visible actions is searched by walking them.
+    COMMON_SHARE = 0.05
+
+    def for_page(self, ordered: ActionQuerySet) -> ActionQuerySet:
+        """``ordered``, or for a common search text the same rows found by walking the list
+        (``ActionFilterSet.search_mode``), in the same order."""
+        text = (self.filterset.data or {}).get("q", "").strip()
+        # Both ways find the same rows: without the cache to keep the share, don't count it.
+        if not text or not self.cache.usable or self._share(text) < self.COMMON_SHARE:
+            return ordered
+        walking = ActionFilterSet(
+            self.filterset.data,
+            queryset=self.filterset.queryset,
+            options=self.options,
+            request=self.filterset.request,
+        )
+        walking.search_mode = "walk"
+        return walking.qs.order_by(*ordered.query.order_by)
+
+    def _share(self, text: str) -> float:
+        """The share of the visible actions that ``text`` finds, from the same cached counts as
+        the list with only that search, and with no filter at all."""
+        base = self.filterset.queryset
+        total = self._counted((), lambda: base.count())
+        if not total:
+            return 0.0
+        found = self._counted(
+            (("q", (self.filterset.data.get("q"),)),),
+            lambda: base.filter(self.filterset.search_condition(text)).count(),
+        )
+        return found / total
+
+    def page(
+        self,
+        ordered: ActionQuerySet,
+        number: int,
+        size: int,
+        total: int,
+        direction: str | None,
+        cursor: PageCursor | None,
+    ) -> list[tuple[int, tuple[Any, ...]]]:
+        """Page ``number`` of ``ordered``: each row's id and its place in reference order.
+
+        In reference order (``direction``) the index answers: a page reached by its neighbour's
+        link starts from that neighbour's first or last row (``cursor``), so page 2,000 costs
+        what page 2 does; a page nearer the end than the start is read backwards from the end.
+        Any other order counts rows off from the start.
+        """
+        fields = ("pk", *KEYSET_FIELDS)
+        start = (number - 1) * size
+        if direction is None:
+            return [(row[0], row[1:]) for row in ordered.values_list(*fields)[start : start + size]]
+        if cursor is not None and cursor.page == number and cursor.direction == direction:
+            forwards = cursor.after
+            beyond = (
+                (">" if direction == "asc" else "<")
+                if forwards
+                else ("<" if direction == "asc" else ">")
+            )
+            chosen = ordered if forwards else ordered.reverse()
+            found = list(
+                chosen.filter(_row_compare(beyond, cursor.keys)).values_list(*fields)[:size]
+            )
+            found = found if forwards else found[::-1]
+        elif start > total // 2:
+            end = min(start + size, total)
+            found = list(ordered.reverse().values_list(*fields)[total - end : total - start])[::-1]
+        else:
+            found = list(ordered.values_list(*fields)[start : start + size])
+        return [(row[0], row[1:]) for row in found]
+
+    ROW_FIELDS = (
+        "pk",
+        "description",
+        "timescale",
+        "objective__priority__title",
+        "sort_priority",
+        "sort_objective",
+        "number",
+    )
+
+    def rows(self, ids: list[int]) -> list[ActionRow]:
+        """The actions ``ids``, in that order, as the values a row of the table shows.
+
+        Three plain queries, whatever the page size: the actions, their stored statuses
+        (``ActionStatus.shown``) and their leads.
+        """
+        if not ids:
+            return []
+        actions = Action.objects.filter(pk__in=ids).values_list(*self.ROW_FIELDS)
+        statuses = ActionStatus.shown(ids, self.period, self.user)
+        leads: dict[int, list[str]] = defaultdict(list)
+        for action_id, *lead in (
+            ActionLead.objects.filter(action_id__in=ids)
+            .order_by("action_id", "number")
+            .values_list(
+                "action_id",
+                "all_partners",
+                "organisation__short_name",
+                "organisation__name",
+                "officer__name",
+            )
+        ):
+            leads[action_id].append(ActionLead.label(*lead))
+        # One reverse() for the page, not one per row.
+        url = reverse("action-detail", args=[0]).replace("/0/", "/{}/")
+        by_id = {}
+        for pk, description, timescale, priority, p, o, n in actions:
+            status, last = statuses[pk]
+            by_id[pk] = ActionRow(
+                pk=pk,
+                reference=f"{p}.{o}.{n}",
+                description=description,
+                url=url.format(pk),
+                priority_title=priority or "Priority not named",
+                leads=", ".join(leads[pk]),
+                timescale=timescale,
+                status=status,
+                last_quarter=last,
+            )
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def for_export(self, ordered: ActionQuerySet) -> ActionQuerySet:
         """``ordered`` (the sorted list) with the status and last update of every row."""
@@ -531,3 +698,50 @@ class ActionListing:
                 .values("name")[:1]
             )
         )
+
+
+def _row_compare(operator: str, keys: tuple[Any, ...]) -> RawSQL:
+    """``(the reference order's columns) > (keys)`` as one row comparison, which both databases
+    answer by seeking in the index rather than by reading up to it."""
+    quote = connection.ops.quote_name
+    table = quote(Action._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(Action._meta.get_field(f).column)}" for f in KEYSET_FIELDS)
+    marks = ", ".join(["%s"] * len(KEYSET_FIELDS))
+    return RawSQL(f"({columns}) {operator} ({marks})", keys, output_field=BooleanField())
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where a page reached from its neighbour starts: just after (or before) a row.
+
+    It travels in the Previous and Next links as ``after=`` or ``before=``; one that does not
+    decode, or was made for another page or order, is ignored and the page counted off instead.
+    """
+
+    page: int
+    direction: str
+    keys: tuple[Any, ...]
+    after: bool = True
+
+    def encode(self) -> str:
+        raw = json.dumps([self.page, self.direction, *self.keys], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None, *, after: bool) -> PageCursor | None:
+        if not text or len(text) > 1000:
+            return None
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        if not (isinstance(raw, list) and len(raw) == 2 + len(KEYSET_FIELDS)):
+            return None
+        page, direction, title, *numbers = raw
+        if (
+            direction not in ("asc", "desc")
+            or not isinstance(title, str)
+            or not all(type(n) is int and 0 <= n < 2**63 for n in (page, *numbers))
+        ):
+            return None
+        return cls(page, direction, (title, *numbers), after)

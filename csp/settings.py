@@ -147,9 +147,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
-# The rate limits' counters (csp/ratelimit.py) are kept here: set CACHE_URL to a Redis server
+# The cache: each process's memory by default, Redis when CACHE_URL names one. The pages keep
+# entries here (csp.caching), keyed by what their visitor may see and by the data's change
+# stamp; so do the rate limits' counters (csp/ratelimit.py): set CACHE_URL to a Redis server
 # when there are several app servers (or gunicorn workers), so they count together.
-CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
+CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
 
 # Requests one visitor (an account, else a client address) may make in a window of seconds.
 RATE_LIMITS = {

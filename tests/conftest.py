@@ -10,6 +10,12 @@ def pytest_report_header(config):
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: entries of an earlier test's data can't leak in."""
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db):
     return build_cast()

@@ -76,3 +76,36 @@ def test_completeness_counts_states_and_lateness(cast):
     make.update(cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state="submitted")
     totals = PeriodSlots(cast.q2).totals
     assert (totals.expected, totals.received, totals.outstanding) == (7, 3, 4)
+
+
+def slot_keys(slots):
+    return [(s.action.pk, s.district.pk if s.district else None, s.responsible_ids) for s in slots]
+
+
+def test_slots_built_for_some_organisations_are_theirs_of_the_whole_period_and_no_more(cast):
+    # A district council's own action, a shared one, an "All partners" one, and one of
+    # nobody's: each organisation's slots come out as the whole period's, and only they are built.
+    Membership.objects.filter(organisation=cast.council).update(district=cast.north)
+    ActionLead.objects.create(action=cast.hub, number=2, organisation=cast.police)
+    joint = make.action(cast.hub.objective, description="Joint campaign")
+    ActionLead.objects.create(action=joint, all_partners=True)
+    make.action(cast.hub.objective, description="Led by nobody yet")
+    whole = PeriodSlots(cast.q2)
+    for organisations in ({cast.council.pk}, {cast.police.pk}, {cast.council.pk, cast.police.pk}):
+        mine = PeriodSlots(cast.q2, only_for=organisations)
+        assert slot_keys(mine.for_organisations(organisations)) == slot_keys(
+            whole.for_organisations(organisations)
+        )
+        assert mine.for_organisations(organisations)
+        assert len(mine._slots) < len(whole.slots)
+    # An organisation that is no member owes nothing, "All partners" included.
+    outsider = make.organisation(name="Outsiders")
+    assert PeriodSlots(cast.q2, only_for={outsider.pk})._slots == []
+
+
+def test_slots_built_for_some_organisations_refuse_questions_about_the_whole_period(cast):
+    mine = PeriodSlots(cast.q2, only_for={cast.council.pk})
+    with pytest.raises(ValueError, match="some organisations only"):
+        mine.totals  # noqa: B018
+    with pytest.raises(ValueError, match="other organisations"):
+        mine.for_organisations({cast.police.pk})

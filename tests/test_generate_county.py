@@ -9,8 +9,10 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection
 from django.db.models import Count
 
+from csp.management.commands.generate_county import CountyGenerator
 from csp.models import (
     STATUS_SEVERITY,
     Action,
@@ -296,3 +298,85 @@ def test_districts_priorities_and_objectives_are_numbered_in_order(generated):
         District.objects.values("partnership", "slug").distinct().count()
         == District.objects.count()
     )
+
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the text indexes are dropped on PostgreSQL only"
+)
+
+
+def foreign_keys() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+def text_indexes() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('csp_action', 'csp_quarterlyupdate') AND indexdef LIKE %s "
+            "ORDER BY indexname",
+            ["%USING gin%"],
+        )
+        return cursor.fetchall()
+
+
+@needs_postgres
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_text_indexes_and_foreign_keys_are_there_after_as_before_and_work(keep):
+    before, keys = text_indexes(), foreign_keys()
+    assert len(before) == 3  # descriptions, outcomes, progress (migration 0002)
+    generate(database_in_use=keep)
+    assert text_indexes() == before
+    assert foreign_keys() == keys
+    word = QuarterlyUpdate.objects.values_list("progress", flat=True).first().split()[2]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        found = QuarterlyUpdate.objects.filter(progress__icontains=word)
+        assert found.count() == sum(
+            word.upper() in p.upper()
+            for p in QuarterlyUpdate.objects.values_list("progress", flat=True)
+        )
+
+
+@needs_postgres
+def test_a_row_the_foreign_keys_refuse_is_refused_when_they_are_put_back(monkeypatch):
+    """With the keys set aside, a bad row goes in; putting them back checks every row, so the
+    run fails whole rather than leave it there."""
+    keys, counts = foreign_keys(), row_counts()
+    make_updates = CountyGenerator.make_updates
+
+    def and_a_lead_of_no_organisation(self) -> None:
+        make_updates(self)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO csp_actionlead (action_id, number, organisation_id, all_partners) "
+                "SELECT id, 99, 987654321, false FROM csp_action LIMIT 1"
+            )
+
+    monkeypatch.setattr(CountyGenerator, "make_updates", and_a_lead_of_no_organisation)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        generate()
+    assert foreign_keys() == keys
+    assert row_counts() == counts
+
+
+@needs_postgres
+def test_a_run_that_fails_after_dropping_the_text_indexes_leaves_them_and_writes_nothing(
+    monkeypatch,
+):
+    before, keys, counts = text_indexes(), foreign_keys(), row_counts()
+
+    def fail(self) -> None:
+        raise IntegrityError("a clash while writing the updates")
+
+    monkeypatch.setattr(CountyGenerator, "make_updates", fail)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        generate()
+    assert text_indexes() == before
+    assert foreign_keys() == keys
+    assert row_counts() == counts

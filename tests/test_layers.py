@@ -47,6 +47,10 @@ def test_no_module_of_ours_imports_another_inside_a_function():
         for path in CSP.rglob("*.py")
         if not NOT_OURS & set(path.relative_to(CSP).parts)
         for name, in_function in imports(path)
-        if in_function and name.split(".")[0] == "csp"
+        if in_function
+        and name.split(".")[0] == "csp"
+        # AppConfig.ready() is where Django has an app import what needs its models (the
+        # cache's write watcher, connected to every connection): no circle is dodged there.
+        and path.relative_to(CSP) != Path("apps.py")
     ]
     assert not dodged

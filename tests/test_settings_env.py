@@ -136,6 +136,25 @@ def test_database_url_mistakes_are_named(url, message):
         database_from_url(url, default_sqlite_path=Path("x"))
 
 
+def test_the_cache_is_each_process_s_memory_unless_cache_url_names_redis():
+    from csp.env import cache_from_url
+
+    assert cache_from_url("")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    for url in ("redis://127.0.0.1:6379/1", "rediss://cache.internal:6380/0", "unix:///r.sock"):
+        assert cache_from_url(url) == {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+        }
+
+
+def test_an_unknown_cache_url_stops_start_up_naming_it():
+    result = start_settings(DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
+    assert result.returncode != 0
+    assert (
+        "CACHE_URL: unsupported scheme 'memcached'; expected redis://host:port/db" in result.stderr
+    )
+
+
 def test_a_job_staleness_shorter_than_three_heartbeats_stops_start_up():
     # A live worker would be taken for dead between two of its beats.
     result = start_settings(DEBUG="1", JOB_HEARTBEAT_SECONDS="10", JOB_STALE_SECONDS="20")

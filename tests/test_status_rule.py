@@ -1,9 +1,11 @@
 """An action's status: the worst of its districts' reported updates, for a period or the latest."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from csp.filters import ActionListing
 from csp.models import Action, ActionStatus, QuarterlyUpdate, UpdateState, UpdateStatus
 from csp.quarters import FinancialQuarter
 from tests import factories as make
@@ -170,6 +172,38 @@ def test_the_stored_statuses_follow_every_kind_of_write(setting):
     assert stored_statuses() == recomputed_statuses()
 
 
+def every_stored_column():
+    return sorted(
+        ActionStatus.objects.values_list(
+            "action_id", "period_id", "quarter_key", "rank", "status", "public_rank",
+            "public_status",
+        )
+    )  # fmt: skip
+
+
+def test_a_rebuild_of_everything_stores_what_each_write_stored(setting):
+    """``refresh(None)`` is one INSERT … SELECT, the write path a Python loop: same rows, the
+    public columns included (a restricted update that is the worst, one that is the only)."""
+    s = setting
+    other = make.action(s["action"].objective, number=2)
+    make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
+    make.update(s["action"], s["q1"], UpdateStatus.OFF_TRACK, s["castle_point"], is_restricted=True)
+    make.update(s["action"], s["q2"], UpdateStatus.COMPLETE, state=UpdateState.SUBMITTED)
+    make.update(other, s["q1"], UpdateStatus.AT_RISK, is_restricted=True)
+    make.update(other, s["q2"], UpdateStatus.NOT_GIVEN, s["rochford"])
+    make.update(other, s["q2"], UpdateStatus.ON_TRACK, s["castle_point"], state=UpdateState.DRAFT)
+    written = every_stored_column()
+    assert {(row[0], row[1]): row[4:] for row in written} == {
+        (s["action"].pk, s["q1"].pk): ("off_track", 3, "on_track"),
+        (s["action"].pk, s["q2"].pk): ("complete", 2, "complete"),
+        (other.pk, s["q1"].pk): ("at_risk", None, ""),
+        (other.pk, s["q2"].pk): ("not_given", 0, "not_given"),
+    }
+    ActionStatus.objects.all().delete()
+    ActionStatus.refresh(None)
+    assert every_stored_column() == written
+
+
 def test_moving_an_update_to_another_period_refreshes_both(setting):
     s = setting
     update = make.update(s["action"], s["q1"], UpdateStatus.ON_TRACK, s["rochford"])
@@ -191,3 +225,26 @@ def test_the_refresh_command_rebuilds_the_table(setting):
     call_command("refresh_statuses", stdout=out)
     assert s["action"].status_for(s["q1"]) == UpdateStatus.ON_TRACK
     assert "1 action statuses rebuilt" in out.getvalue()
+
+
+@pytest.mark.parametrize("who", ["alice", "charlie", "nobody", "root"])
+def test_a_page_s_statuses_read_at_once_are_what_with_status_says(cast, who):
+    """ActionStatus.shown (the list's rows) agrees with ActionQuerySet.with_status and the
+    list's last update, for members, other members, the public and superusers alike."""
+    cast.castle.is_public = True
+    cast.castle.save()
+    user = {
+        "alice": cast.alice,
+        "charlie": cast.charlie,
+        "nobody": AnonymousUser(),
+        "root": User.objects.create_superuser("root"),
+    }[who]
+    ids = list(Action.objects.values_list("pk", flat=True))
+    for quarter in (None, cast.q1.financial_quarter, cast.q2.financial_quarter):
+        expected = {
+            pk: (status, last)
+            for pk, status, last in ActionListing.with_last_quarter(
+                Action.objects.with_status(quarter, user), user
+            ).values_list("pk", "current_status", "last_quarter")
+        }
+        assert ActionStatus.shown(ids, quarter, user) == expected

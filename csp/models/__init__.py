@@ -1,5 +1,6 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
+from csp.models.changes import ChangeStamp
 from csp.models.cycle import (
     ActionWatch,
     CoordinatorDigest,
@@ -75,6 +76,7 @@ __all__ = [
     "AgencyReportRender",
     "Amendment",
     "BackgroundJob",
+    "ChangeStamp",
     "CoordinatorDigest",
     "CopyForm",
     "District",

@@ -18,6 +18,77 @@ from csp import access
 from csp.models.updates import ActionStatus, ReportingPeriod, UpdateStatus
 from csp.quarters import FinancialQuarter, financial_year_label, financial_year_slug
 
+# -- the action list's stored order ----------------------------------------------------------
+# The list is ordered by plan title, priority number, objective number and action number. Those
+# live on four tables, so no index could answer the order and every page sorted every action.
+# Each action keeps a copy of the first three (``Action.sort_*``) under one index; a save or
+# bulk write that changes any of them, on any level, refreshes the copies it affects.
+
+SORT_KEY_FIELDS = ("sort_plan_title", "sort_priority", "sort_objective")
+
+
+class SortSource(models.Model):
+    """A level (plan, priority, objective) whose fields are part of its actions' stored order.
+
+    ``sort_source_fields`` names them (by attribute: ``plan_id``); a save that changed one
+    refreshes its actions' keys.
+    """
+
+    sort_source_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = not self._state.adding and (
+            getattr(self, "_sort_source", None) != self._sort_values()
+        )
+        if changed:
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+                self.actions_of([self.pk]).refresh_sort_keys()
+        else:
+            super().save(*args, **kwargs)
+        self._sort_source = self._sort_values()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        instance = super().from_db(db, field_names, values)
+        instance._sort_source = instance._sort_values()
+        return instance
+
+    def _sort_values(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__.get(name) for name in self.sort_source_fields)
+
+    @classmethod
+    def actions_of(cls, pks: list[int]) -> ActionQuerySet:
+        raise NotImplementedError
+
+
+class SortSourceQuerySet(models.QuerySet[Any]):
+    """Bulk writes that change a level's order fields refresh its actions' keys, as saves do."""
+
+    def _touches_order(self, names: Any) -> bool:
+        wanted = set(self.model.sort_source_fields)
+        return any(self.model._meta.get_field(name).attname in wanted for name in names)
+
+    def update(self, **kwargs: Any) -> int:
+        if not self._touches_order(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            self.model.actions_of(pks).refresh_sort_keys()
+        return count
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        with transaction.atomic():
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            if self._touches_order(fields):
+                self.model.actions_of([o.pk for o in objs]).refresh_sort_keys()
+        return count
+
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -29,13 +100,15 @@ class PlanStatus(models.TextChoices):
 _AGREED_PREPOSITIONS = ("at ", "by ", "in ", "through ", "following ", "after ", "with ", "via ")
 
 
-class PlanQuerySet(models.QuerySet["Plan"]):
+class PlanQuerySet(SortSourceQuerySet):
     def visible_to(self, user: access.AnyUser) -> PlanQuerySet:
         return self.filter(access.partnership_visibility(user, "partnership"))
 
 
-class Plan(models.Model):
+class Plan(SortSource):
     """A partnership plan, e.g. "Partnership Plan 2016/17", for one or more financial years."""
+
+    sort_source_fields = ("title",)
 
     partnership = models.ForeignKey("Partnership", on_delete=models.CASCADE, related_name="plans")
     title = models.CharField(max_length=200)
@@ -76,6 +149,10 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @classmethod
+    def actions_of(cls, pks: list[int]) -> ActionQuerySet:
+        return Action.objects.filter(objective__priority__plan_id__in=pks)
 
     @property
     def priorities_agreed_sentence(self) -> str:
@@ -160,13 +237,17 @@ class Plan(models.Model):
         return new
 
 
-class Priority(models.Model):
+class Priority(SortSource):
     """A plan's priority, e.g. "Safeguarding Vulnerable People from Harm"."""
+
+    sort_source_fields = ("number", "plan_id")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="priorities")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
+
+    objects = SortSourceQuerySet.as_manager()
 
     history = HistoricalRecords()
 
@@ -179,6 +260,10 @@ class Priority(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.shown_title}"
+
+    @classmethod
+    def actions_of(cls, pks: list[int]) -> ActionQuerySet:
+        return Action.objects.filter(objective__priority_id__in=pks)
 
     @property
     def shown_title(self) -> str:
@@ -224,8 +309,10 @@ class StatutoryStrand(models.TextChoices):
     )
 
 
-class StrategicObjective(models.Model):
+class StrategicObjective(SortSource):
     """What a priority sets out to achieve, e.g. "To safeguard victims of Domestic Abuse …"."""
+
+    sort_source_fields = ("number", "priority_id")
 
     priority = models.ForeignKey(Priority, on_delete=models.CASCADE, related_name="objectives")
     theme = models.ForeignKey(
@@ -237,6 +324,8 @@ class StrategicObjective(models.Model):
         "statutory obligation", default=False, help_text="e.g. Domestic Homicide Reviews"
     )
 
+    objects = SortSourceQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -247,6 +336,10 @@ class StrategicObjective(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.shown_title}"
+
+    @classmethod
+    def actions_of(cls, pks: list[int]) -> ActionQuerySet:
+        return Action.objects.filter(objective_id__in=pks)
 
     @property
     def shown_title(self) -> str:
@@ -357,6 +450,75 @@ class ActionQuerySet(models.QuerySet["Action"]):
     def in_plan(self, plan: Plan) -> ActionQuerySet:
         return self.filter(objective__priority__plan=plan)
 
+    def refresh_sort_keys(self) -> int:
+        """Copy each action's plan title, priority and objective numbers into its sort keys."""
+        objective = StrategicObjective.objects.filter(pk=OuterRef("objective_id"))
+        return models.QuerySet.update(
+            self,
+            sort_plan_title=Subquery(objective.values("priority__plan__title")[:1]),
+            sort_priority=Subquery(objective.values("priority__number")[:1]),
+            sort_objective=Subquery(objective.values("number")[:1]),
+        )
+
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        objs = list(objs)
+        fill_sort_keys(objs)
+        if kwargs.get("update_fields") and _names_objective(kwargs["update_fields"]):
+            kwargs["update_fields"] = [*kwargs["update_fields"], *SORT_KEY_FIELDS]
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        if _names_objective(fields):
+            objs = list(objs)
+            fill_sort_keys(objs)
+            fields = [*fields, *SORT_KEY_FIELDS]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        if not _names_objective(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            Action.objects.filter(pk__in=pks).refresh_sort_keys()
+        return count
+
+
+def _names_objective(names: Any) -> bool:
+    return bool({"objective", "objective_id"} & set(names))
+
+
+def fill_sort_keys(actions: list[Action]) -> None:
+    """Set the sort keys of unsaved or moved ``actions`` from their objectives: from memory
+    where the objective, its priority and its plan are loaded (a new plan being written),
+    else in one query for them all."""
+    missing = set()
+    for action in actions:
+        objective = action.objective if Action.objective.is_cached(action) else None  # type: ignore[attr-defined]
+        if (
+            objective is not None
+            and StrategicObjective.priority.is_cached(objective)  # type: ignore[attr-defined]
+            and Priority.plan.is_cached(objective.priority)  # type: ignore[attr-defined]
+        ):
+            action.sort_plan_title = objective.priority.plan.title
+            action.sort_priority = objective.priority.number
+            action.sort_objective = objective.number
+        else:
+            missing.add(action.objective_id)
+    if not missing:
+        return
+    keys = {
+        pk: (title, priority, number)
+        for pk, title, priority, number in StrategicObjective.objects.filter(
+            pk__in=missing
+        ).values_list("pk", "priority__plan__title", "priority__number", "number")
+    }
+    for action in actions:
+        if action.objective_id in keys:
+            action.sort_plan_title, action.sort_priority, action.sort_objective = keys[
+                action.objective_id
+            ]
+
 
 class Action(models.Model):
     """Something a lead agency will do towards an objective, with its outcomes and timescale."""
@@ -383,10 +545,16 @@ class Action(models.Model):
     is_restricted = models.BooleanField(
         "restricted", default=False, help_text="Hidden from the public view."
     )
+    # Copies of the plan's title and the priority's and objective's numbers, so the list's
+    # order is one index (see SORT_KEY_FIELDS); kept by every write that changes them.
+    sort_plan_title = models.CharField(max_length=200, default="", editable=False)
+    sort_priority = models.PositiveSmallIntegerField(default=0, editable=False)
+    sort_objective = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = ActionQuerySet.as_manager()
 
-    history = HistoricalRecords()
+    # The order's copies are not the action's own data: its history leaves them out.
+    history = HistoricalRecords(excluded_fields=list(SORT_KEY_FIELDS))
 
     class Meta:
         ordering = [
@@ -407,13 +575,31 @@ class Action(models.Model):
                 name="action_due_year_with_quarter",
             ),
         ]
+        indexes = [
+            models.Index(fields=[*SORT_KEY_FIELDS, "number", "id"], name="action_reference_order"),
+        ]
 
     def __str__(self) -> str:
         text = self.description if len(self.description) <= 80 else self.description[:79] + "…"
         return f"{self.reference} {text}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding or self.objective_id != getattr(self, "_stored_objective_id", None):
+            fill_sort_keys([self])
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and _names_objective(update_fields):
+                kwargs["update_fields"] = {*update_fields, *SORT_KEY_FIELDS}
+        super().save(*args, **kwargs)
+        self._stored_objective_id = self.objective_id
+
     def get_absolute_url(self) -> str:
         return reverse("action-detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        action = super().from_db(db, field_names, values)
+        action._stored_objective_id = action.__dict__.get("objective_id")
+        return action
 
     @property
     def reference(self) -> str:
@@ -472,8 +658,22 @@ class ActionLead(models.Model):
         if self.all_partners:
             return "All partners"
         assert self.organisation is not None
-        name = self.organisation.short_name or self.organisation.name
-        return f"{name} – {self.officer.name}" if self.officer else name
+        return self.label(
+            False,
+            self.organisation.short_name,
+            self.organisation.name,
+            self.officer.name if self.officer else None,
+        )
+
+    @staticmethod
+    def label(
+        all_partners: bool, short_name: str | None, name: str | None, officer: str | None
+    ) -> str:
+        """How a lead is written, from its values: "All partners", "RDC", "RDC – Gary Brown"."""
+        if all_partners:
+            return "All partners"
+        shown = short_name or name or ""
+        return f"{shown} – {officer}" if officer else shown
 
     def clean(self) -> None:
         if (

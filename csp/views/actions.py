@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Window
+from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from csp.access import SignInRequired, sees_restricted
+from csp.caching import PageCache
 from csp.exports import action_rows, csv_response, xlsx_response
-from csp.filters import ActionListing
+from csp.filters import ActionListing, PageCursor
 from csp.history import action_history
 from csp.models import Action, ActionWatch, Measure, MeasureFigure, Plan, QuarterlyUpdate
 from csp.ratelimit import rate_limited
@@ -43,45 +46,45 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in PAGE_SIZES else 50
 
 
-def paginate(table: ActionTable, listing: ActionListing, page: str | None, per_page: int) -> None:
-    """Show one page of ``table``, read in full by ``listing.rows``.
+def paginate(
+    table: ActionTable, listing: ActionListing, request: HttpRequest, per_page: int
+) -> None:
+    """Show one page of ``table``: the count (kept in the cache), the page's ids from the index
+    where the order allows (``ActionListing.page``), then its rows as values.
 
-    One query reads the page's ids in order together with the total (a window COUNT over the
-    same filtered, sorted rows, instead of a second pass for the paginator); a second reads the
-    rows. A page number out of range shows the nearest real page, at the cost of a COUNT.
+    A page number out of range shows the nearest real page.
     """
-    ordered = table.ordered_queryset()
     try:
-        number = min(max(int(page or 1), 1), MAX_PAGE)
+        number = min(max(int(request.GET.get("page") or 1), 1), MAX_PAGE)
     except ValueError:  # "abc", "1e9", "²": the first page
         number = 1
-
-    def page_ids(n: int) -> tuple[list[int], int | None]:
-        start = (n - 1) * per_page
-        found = list(
-            ordered.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
-                start : start + per_page
-            ]
-        )
-        return [pk for pk, _ in found], (found[0][1] if found else None)
-
-    ids, total = page_ids(number)
-    paginator = Paginator(ordered, per_page)
-    if total is None:
-        asked, number = number, min(number, paginator.num_pages)  # counts: the last real page
-        ids, total = page_ids(number) if number != asked else ([], 0)  # else: none at all
-    paginator.count = total or 0  # what the window counted: no second COUNT query
+    paginator = Paginator([], per_page)
+    paginator.count = listing.count()
+    number = min(number, paginator.num_pages)
+    direction = table.keyset_direction()
+    cursor = PageCursor.decode(request.GET.get("after"), after=True) or PageCursor.decode(
+        request.GET.get("before"), after=False
+    )
+    ordered = listing.for_page(table.ordered_queryset())
+    found = listing.page(ordered, number, per_page, paginator.count, direction, cursor)
     table.paginator = paginator
     table.page = paginator.page(number)
-    table.page.object_list = listing.rows(ids)
+    table.page.object_list = listing.rows([pk for pk, _ in found])
     table.page_numbers = list(paginator.get_elided_page_range(number, on_each_side=2, on_ends=1))
+    # The Previous and Next links start from this page's first and last rows.
+    table.cursors = {"before": None, "after": None}
+    if direction is not None and found:
+        if number > 1:
+            table.cursors["before"] = PageCursor(number - 1, direction, found[0][1], False).encode()
+        if number < paginator.num_pages:
+            table.cursors["after"] = PageCursor(number + 1, direction, found[-1][1]).encode()
 
 
 def action_list(request: HttpRequest) -> HttpResponse:
     listing = _listing_or_sign_in(request)
     table = ActionTable(listing.queryset)
     RequestConfig(request, paginate=False).configure(table)
-    paginate(table, listing, request.GET.get("page"), _page_size(request))
+    paginate(table, listing, request, _page_size(request))
     return render(
         request,
         "actions/list.html",
@@ -143,14 +146,20 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The whole-area update first in each period, on every database.
         .order_by("-period__year", "-period__quarter", F("district__name").asc(nulls_first=True))
     )
-    timeline = [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
     is_member = sees_restricted(request.user, plan.partnership_id)
-    # Who changed what is for the partnership's members only, never the public view.
-    history = (
-        action_history(action, request.user, limit=HISTORY_SHOWN + 1, member=True)
-        if is_member
-        else []
-    )
+
+    def timeline() -> list[tuple[Any, list[QuarterlyUpdate]]]:
+        return [(period, list(group)) for period, group in groupby(updates, key=lambda u: u.period)]
+
+    def history() -> list[Any]:
+        # Who changed what is for the partnership's members only, never the public view.
+        if not is_member:
+            return []
+        return action_history(action, request.user, limit=HISTORY_SHOWN + 1, member=True)
+
+    # What follows is read only if the page's cached part is not in the cache
+    # (``{% pagecache %}`` in the template): lazily, each at most once.
+    changes = SimpleLazyObject(history)
     return render(
         request,
         "actions/detail.html",
@@ -173,11 +182,12 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ),
             "status": action.status_for(user=request.user),
-            "timeline": timeline,
+            "timeline": SimpleLazyObject(timeline),
             "is_member": is_member,
-            "history": history[:HISTORY_SHOWN],
-            "history_cut": len(history) > HISTORY_SHOWN,
+            "history": SimpleLazyObject(lambda: changes[:HISTORY_SHOWN]),
+            "history_cut": SimpleLazyObject(lambda: len(changes) > HISTORY_SHOWN),
             "history_shown": HISTORY_SHOWN,
+            "page_cache": PageCache(request.user),
             "watching": request.user.is_authenticated
             and ActionWatch.objects.filter(user_id=request.user.pk, action=action).exists(),
         },

@@ -9,12 +9,16 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from csp.access import SignInRequired
+from csp.caching import PageCache
 from csp.charts import StatusCounts, status_label
 from csp.models import Action, Membership, Officer, Organisation, Partnership, Plan
 from csp.reports.agency import agency_quarters, build_agency_report, quarter_from_query
 from csp.views.common import visible_or_404
+
+# An organisation's page lists this many of its actions; the action list has them all.
 
 
 def visible_organisations(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -30,25 +34,40 @@ def visible_organisations(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 
 def agency_list(request: HttpRequest) -> HttpResponse:
-    organisations = list(visible_organisations(request).order_by(Lower("name"), "name"))
-    if not organisations and not request.user.is_authenticated:
+    cache = PageCache(request.user)
+
+    def organisations() -> list[Organisation]:
+        return list(visible_organisations(request).order_by(Lower("name"), "name"))
+
+    def counts() -> StatusCounts:
+        # The same for everyone who sees the same partnerships, until the data changes.
+        return cache.get_or_set(
+            "agency-counts",
+            (),
+            lambda: StatusCounts.of(
+                Action.objects.visible_to(request.user)
+                .with_status(user=request.user)
+                .filter(leads__organisation__isnull=False),
+                "leads__organisation",
+            ),
+        )
+
+    # Read only if the page's cached part is not in the cache (``{% pagecache %}``).
+    listed = SimpleLazyObject(organisations)
+    counted = SimpleLazyObject(counts)
+    if not request.user.is_authenticated and not listed:
         raise SignInRequired
-    counts = StatusCounts.of(
-        Action.objects.visible_to(request.user)
-        .with_status(user=request.user)
-        .filter(leads__organisation__isnull=False),
-        "leads__organisation",
-    )
-    table = [
-        (organisation, counts.row(organisation.pk), counts.total(organisation.pk))
-        for organisation in organisations
-    ]
     return render(
         request,
         "agencies/list.html",
         {
-            "table": table,
-            "status_headers": [(s or "none", status_label(s)) for s in counts.statuses],
+            "table": SimpleLazyObject(
+                lambda: [(o, counted.row(o.pk), counted.total(o.pk)) for o in listed]
+            ),
+            "status_headers": SimpleLazyObject(
+                lambda: [(s or "none", status_label(s)) for s in counted.statuses]
+            ),
+            "page_cache": cache,
         },
     )
 
@@ -108,6 +127,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "quarter": quarter,
             "quarter_error": error,
             "pdf_url": f"{pdf}?quarter={quarter.slug}" if quarter else pdf,
+            "page_cache": PageCache(request.user),
         },
     )
     if error:

@@ -82,6 +82,8 @@ def link_evidence_file(request: HttpRequest, pk: int, token: str, evidence_pk: i
     item = Evidence.objects.filter(pk=evidence_pk, update__period=link.period).first()
     if item is None:
         raise Http404
-    if not cycle.PeriodSlots(link.period).holds(item.update_id, {link.organisation_id}):
+    if not cycle.PeriodSlots(link.period, only_for={link.organisation_id}).holds(
+        item.update_id, {link.organisation_id}
+    ):
         raise Http404
     return _download(item, private=True)

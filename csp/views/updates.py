@@ -259,7 +259,7 @@ def my_updates(request: HttpRequest) -> HttpResponse:
     roles = dict(request.user.partnership_roles.values_list("partnership_id", "role"))
     periods = []
     for period in cycle.open_periods_for(request.user):  # only where their role writes
-        expected = cycle.PeriodSlots(period)
+        expected = cycle.PeriodSlots(period, only_for=organisations)
         slots = expected.for_organisations(organisations)
         if period.status != PeriodStatus.OPEN and not any(s.is_editable for s in slots):
             continue  # closed, with nothing of theirs returned (or in amendment) to change
@@ -435,7 +435,7 @@ class _Page:
         keep_bound: set[str] | None = None,
     ) -> _Page:
         """``keep_bound``: bind only the forms with these prefixes (after a partial save)."""
-        expected = cycle.PeriodSlots(period)
+        expected = cycle.PeriodSlots(period, only_for=mine)
         slots = expected.for_organisations(mine)
         previous = cycle.previous_updates(period, slots)
         # A form is bound only if the page that was posted drew it: a slot that became editable

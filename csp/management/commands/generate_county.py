@@ -5,7 +5,11 @@ fictional county of Northshire, each with its districts, member organisations an
 one adopted plan for 2016/17 to 2017/18 (priorities > strategic objectives > actions with their
 leads) and five reporting periods, then exactly ``--actions`` actions and ``--updates`` quarterly
 updates spread across them. Every value comes from one ``random.Random(--seed)``, so the same
-arguments give the same data; rows are written with ``bulk_create`` inside one transaction.
+arguments give the same data. It is all one transaction. The small levels are written with
+``bulk_create``; the big tables (actions, their leads and districts, the updates) with
+PostgreSQL's ``COPY`` there, their text search indexes built and foreign keys checked once at
+the end (unless ``--database-in-use``), and the stored statuses by one ``INSERT … SELECT``
+(docs/performance.md has the times).
 
 Everything generated is found again by its slugs: partnerships ``{prefix}-partnership-01``,
 plans ``{prefix}-plan-01`` and organisations ``{prefix}-org-…``. Running again with the same
@@ -20,7 +24,8 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -55,6 +60,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.plans import SORT_KEY_FIELDS
 from csp.quarters import FinancialQuarter, due_quarter_from_timescale
 
 M = TypeVar("M", bound=models.Model)
@@ -553,12 +559,14 @@ class CountyGenerator:
         updates: int,
         seed: int,
         batch_size: int = BATCH_SIZE,
+        database_in_use: bool = False,
     ) -> None:
         self.prefix = prefix
         self.partnership_count = partnerships
         self.action_count = actions
         self.update_count = updates
         self.batch_size = batch_size
+        self.database_in_use = database_in_use
         self.rng = random.Random(seed)
         self.text = TextMaker(self.rng)
         self.name_tag = "" if prefix == DEFAULT_PREFIX else f" ({prefix})"
@@ -590,6 +598,47 @@ class CountyGenerator:
         self.counts[label] += len(created)
         return created
 
+    def write_rows(
+        self, label: str, model: type[M], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]
+    ) -> list[int]:
+        """The big tables' rows, as tuples in ``fields`` order, written as fast as the database
+        takes them, and their ids: PostgreSQL's COPY (rows streamed while the next are made,
+        the server working on the other core), which needs the ids given (``new_ids``);
+        elsewhere ``bulk_create`` in batches, which returns them. No model's manager, save or
+        signal runs, so every column is given here (sort keys, dates)."""
+        if connection.vendor != "postgresql":
+            ids: list[int] = []
+            batch: list[M] = []
+            for row in rows:
+                batch.append(model(**dict(zip(fields, row, strict=True))))
+                if len(batch) >= self.batch_size:
+                    ids += [o.pk for o in self.insert(label, batch, plain=True)]
+                    batch = []
+            ids += [o.pk for o in self.insert(label, batch, plain=True)]
+            return ids
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+        written = 0
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+                written += 1
+        self.counts[label] += written
+        return []
+
+    @staticmethod
+    def new_ids(model: type[models.Model], count: int) -> list[int]:
+        """``count`` fresh primary keys from the table's own sequence, for PostgreSQL's COPY."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [model._meta.db_table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
     def named(self, name: str) -> str:
         return f"{name}{self.name_tag}"
 
@@ -611,16 +660,72 @@ class CountyGenerator:
     # levels
 
     def run(self) -> Counter[str]:
-        self.make_organisations()
-        self.make_officers()
-        self.make_partnerships()
-        self.make_plans()
-        self.make_periods()
-        self.make_priorities()
-        self.make_objectives()
-        self.make_actions()
-        self.make_updates()
+        with self.bulk_load():
+            self.make_organisations()
+            self.make_officers()
+            self.make_partnerships()
+            self.make_plans()
+            self.make_periods()
+            self.make_priorities()
+            self.make_objectives()
+            self.make_actions()
+            self.make_updates()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Fresh planner statistics for the tables just filled, as the benchmarks need.
+                for model in (Action, ActionLead, QuarterlyUpdate, ActionStatus):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         return self.counts
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """On PostgreSQL, what slows a bulk load most is set aside while the rows go in and put
+        back after, as it was: the trigram (GIN) indexes of the texts (migration 0002), as one
+        build over a million texts is many times quicker than a million updates of the index;
+        and the foreign keys of the big tables, as adding one back checks every row in one
+        join instead of a trigger per row (millions, at national scale). It is all one
+        transaction, so a failure leaves them as they were. ``database_in_use`` keeps both:
+        a dropped index or key locks its tables until the commit."""
+        if connection.vendor != "postgresql" or self.database_in_use:
+            yield
+            return
+        quote = connection.ops.quote_name
+        big = [Action, ActionLead, Action.districts.through, QuarterlyUpdate, ActionStatus]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema() AND tablename = ANY(%s) "
+                "AND indexdef LIKE %s",
+                [[m._meta.db_table for m in (Action, QuarterlyUpdate)], "%USING gin%"],
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
+                "SELECT t.oid FROM pg_class t WHERE t.relname = ANY(%s) "
+                "AND t.relnamespace = current_schema()::regnamespace)",
+                [[m._meta.db_table for m in big]],
+            )
+            keys = cursor.fetchall()
+            # Checks already queued (a --replace's deletions) must run before a key can go.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table, name, _ in keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {quote(name)}")
+        yield
+        with connection.cursor() as cursor:
+            # Checks queued for the tables whose keys stay (an index cannot be built over a
+            # table with checks pending): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table, name, definition in keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
+            # For this transaction only: a GIN build sorts its entries in this much memory.
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
 
     def make_organisations(self) -> None:
         """The county-wide agencies, then one council per district, planned now and made here."""
@@ -852,10 +957,12 @@ class CountyGenerator:
         shares = self.spread(self.action_count, [self.rng.uniform(0.4, 1.6) for _ in objectives])
         timescales = [t for t, _ in TIMESCALES]
         timescale_weights = [w for _, w in TIMESCALES]
-        actions: list[Action] = []
+        actions: list[tuple[Any, ...]] = []
         pending: list[tuple[Area, str, list[District], bool, bool]] = []
         lead_rows: list[list[tuple[Organisation | None, Officer | None]]] = []
         for (area, objective, topics), share in zip(objectives, shares, strict=True):
+            priority = objective.priority
+            keys = (area.plan.title, priority.number, objective.number)  # type: ignore[union-attr]
             for number in range(1, share + 1):
                 topic = self.rng.choice(topics)
                 timescale = self.rng.choices(timescales, timescale_weights)[0]
@@ -867,42 +974,56 @@ class CountyGenerator:
                     subset = sorted(self.rng.sample(area.districts, size), key=lambda d: d.name)
                 restricted = self.rng.random() < 0.05
                 actions.append(
-                    Action(
-                        objective=objective,
-                        number=number,
-                        description=self.text.action_description(topic),
-                        outcomes=self.text.outcomes(topic),
-                        lead_as_written=self.lead_as_written(leads),
-                        timescale=timescale,
-                        due_year=due.year if due else None,
-                        due_quarter=due.quarter if due else None,
-                        is_restricted=restricted,
+                    (
+                        objective.pk,
+                        number,
+                        self.text.action_description(topic),
+                        self.text.outcomes(topic),
+                        self.lead_as_written(leads),
+                        timescale,
+                        due.year if due else None,
+                        due.quarter if due else None,
+                        restricted,
+                        *keys,
                     )
                 )
                 pending.append((area, topic, subset, restricted, self.rng.random() < 0.08))
                 lead_rows.append(leads)
-        actions = self.insert("actions", actions)
+        fields = (
+            "objective_id", "number", "description", "outcomes", "lead_as_written", "timescale",
+            "due_year", "due_quarter", "is_restricted", *SORT_KEY_FIELDS,
+        )  # fmt: skip
+        if connection.vendor == "postgresql":
+            ids = self.new_ids(Action, len(actions))
+            self.write_rows(
+                "actions",
+                Action,
+                ("id", *fields),
+                ((pk, *row) for pk, row in zip(ids, actions, strict=True)),
+            )
+        else:
+            ids = self.write_rows("actions", Action, fields, actions)
+        del actions
 
-        through = Action.districts.through
-        action_districts = []
-        action_leads = []
-        for action, (area, topic, subset, restricted, troubled), leads in zip(
-            actions, pending, lead_rows, strict=True
+        action_districts: list[tuple[int, int]] = []
+        action_leads: list[tuple[Any, ...]] = []
+        for pk, (area, topic, subset, restricted, troubled), leads in zip(
+            ids, pending, lead_rows, strict=True
         ):
-            action_districts += [through(action_id=action.pk, district_id=d.pk) for d in subset]
+            action_districts += [(pk, d.pk) for d in subset]
             action_leads += [
-                ActionLead(
-                    action=action,
-                    number=number,
-                    organisation=organisation,
-                    officer=officer,
-                    all_partners=organisation is None,
+                (
+                    pk,
+                    number,
+                    organisation.pk if organisation else None,
+                    officer.pk if officer else None,
+                    organisation is None,
                 )
                 for number, (organisation, officer) in enumerate(leads, start=1)
             ]
             self.action_infos.append(
                 ActionInfo(
-                    pk=action.pk,
+                    pk=pk,
                     area=area,
                     topic=topic,
                     district_ids=tuple(d.pk for d in (subset or area.districts)),
@@ -912,8 +1033,16 @@ class CountyGenerator:
                     troubled=troubled,
                 )
             )
-        self.insert("action districts", action_districts)
-        self.insert("action leads", action_leads)
+        self.write_rows(
+            "action districts", Action.districts.through, ("action_id", "district_id"),
+            action_districts,
+        )  # fmt: skip
+        self.write_rows(
+            "action leads",
+            ActionLead,
+            ("action_id", "number", "organisation_id", "officer_id", "all_partners"),
+            action_leads,
+        )
 
     def choose_leads(self, area: Area) -> list[tuple[Organisation | None, Officer | None]]:
         """1 to 3 distinct lead organisations, often with an officer; now and then all partners."""
@@ -956,12 +1085,14 @@ class CountyGenerator:
         rng = self.rng
         weights = [weight for *_, weight in PERIODS]
         candidates: list[tuple[float, int, int, int]] = []
-        for index, info in enumerate(self.action_infos):
-            primary = info.district_ids if info.per_district else (0,)
-            secondary = (0,) if info.per_district else info.district_ids
-            for tier, district_ids in ((0.0, primary), (10.0, secondary)):
+        for tier in (0.0, 10.0):
+            if tier and self.update_count <= len(candidates):
+                break  # the other kind is not needed: don't draw (or hold) its millions of keys
+            for index, info in enumerate(self.action_infos):
+                primary = info.district_ids if info.per_district else (0,)
+                secondary = (0,) if info.per_district else info.district_ids
                 for p, weight in enumerate(weights):
-                    for district_id in district_ids:
+                    for district_id in primary if not tier else secondary:
                         key = tier + rng.random() / weight
                         candidates.append((key, p, index, district_id))
         if self.update_count > len(candidates):
@@ -991,49 +1122,73 @@ class CountyGenerator:
             for troubled in (False, True)
         }
         state_weights = {key: (list(w), list(w.values())) for key, w in STATE_WEIGHTS.items()}
-        batch: list[QuarterlyUpdate] = []
-        for p, index, district_id in self.update_slots():
-            info = self.action_infos[index]
-            quarter, period_status, _ = PERIODS[p]
-            status = rng.choices(statuses, status_weights[p, info.troubled])[0]
-            states, weights = state_weights[
-                "open" if period_status == PeriodStatus.OPEN else "past"
-            ]
-            state = rng.choices(states, weights)[0]
-            submitted_at = None
-            if state != UpdateState.DRAFT:
-                day = quarter.end + timedelta(days=rng.randint(1, 21))
-                submitted_at = datetime(
-                    day.year, day.month, day.day, rng.randint(8, 17), rng.randint(0, 59), tzinfo=UTC
+        # When a draft was last written: a week after its quarter, at noon.
+        draft_times = [
+            datetime(w.year, w.month, w.day, 12, tzinfo=UTC)
+            for w in (quarter.end + timedelta(days=7) for quarter, *_ in PERIODS)
+        ]
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for p, index, district_id in self.update_slots():
+                info = self.action_infos[index]
+                quarter, period_status, _ = PERIODS[p]
+                status = rng.choices(statuses, status_weights[p, info.troubled])[0]
+                states, weights = state_weights[
+                    "open" if period_status == PeriodStatus.OPEN else "past"
+                ]
+                state = rng.choices(states, weights)[0]
+                submitted_at = None
+                if state != UpdateState.DRAFT:
+                    day = quarter.end + timedelta(days=rng.randint(1, 21))
+                    submitted_at = datetime(
+                        day.year,
+                        day.month,
+                        day.day,
+                        rng.randint(8, 17),
+                        rng.randint(0, 59),
+                        tzinfo=UTC,
+                    )
+                risky = status in (UpdateStatus.AT_RISK, UpdateStatus.OFF_TRACK)
+                organisation_ids = info.lead_organisation_ids
+                organisation_id = (
+                    rng.choice(organisation_ids)
+                    if organisation_ids
+                    else rng.choice(info.area.members).pk
                 )
-            risky = status in (UpdateStatus.AT_RISK, UpdateStatus.OFF_TRACK)
-            organisation_ids = info.lead_organisation_ids
-            batch.append(
-                QuarterlyUpdate(
-                    action_id=info.pk,
-                    period_id=info.area.periods[p].pk,
-                    district_id=district_id or None,
-                    organisation_id=(
-                        rng.choice(organisation_ids)
-                        if organisation_ids
-                        else rng.choice(info.area.members).pk
-                    ),
-                    status=status,
-                    progress=self.text.progress(info.topic),
-                    risks=self.text.risks() if rng.random() < (0.8 if risky else 0.15) else "",
-                    state=state,
-                    is_restricted=info.is_restricted or rng.random() < 0.01,
-                    return_comment=(
-                        rng.choice(RETURN_COMMENTS) if state == UpdateState.RETURNED else ""
-                    ),
-                    submitted_at=submitted_at,
+                progress = self.text.progress(info.topic)
+                risks = self.text.risks() if rng.random() < (0.8 if risky else 0.15) else ""
+                restricted = info.is_restricted or rng.random() < 0.01
+                comment = rng.choice(RETURN_COMMENTS) if state == UpdateState.RETURNED else ""
+                # Dated when they were written, as ``date_updates`` would date them.
+                written = submitted_at or draft_times[p]
+                created = submitted_at - timedelta(days=2) if submitted_at else draft_times[p]
+                yield (
+                    info.pk,
+                    info.area.periods[p].pk,
+                    district_id or None,
+                    organisation_id,
+                    status,
+                    progress,
+                    risks,
+                    state,
+                    restricted,
+                    comment,
+                    submitted_at,
+                    1,
+                    created,
+                    written,
                 )
-            )
-            if len(batch) >= self.batch_size:
-                self.insert("quarterly updates", batch, plain=True)
-                batch = []
-        self.insert("quarterly updates", batch, plain=True)
-        self.date_updates()
+
+        self.write_rows(
+            "quarterly updates",
+            QuarterlyUpdate,
+            ("action_id", "period_id", "district_id", "organisation_id", "status", "progress",
+             "risks", "state", "is_restricted", "return_comment", "submitted_at", "version",
+             "created_at", "updated_at"),
+            rows(),
+        )  # fmt: skip
+        if connection.vendor != "postgresql":
+            self.date_updates()  # bulk_create stamped them with today
         self.refresh_statuses()
 
     def date_updates(self) -> None:
@@ -1096,6 +1251,16 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete the data generated earlier with this prefix first.",
         )
+        parser.add_argument(
+            "--database-in-use",
+            action="store_true",
+            help=(
+                "PostgreSQL: keep the text search indexes and the foreign keys of the big "
+                "tables while writing, instead of setting them aside and putting them back at "
+                "the end (slower; for a database in use, whose tables a dropped index or key "
+                "would lock until the run ends)."
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         prefix: str = options["prefix"]
@@ -1137,6 +1302,7 @@ class Command(BaseCommand):
                     actions=actions,
                     updates=updates,
                     seed=options["seed"],
+                    database_in_use=options["database_in_use"],
                 ).run()
         except ProtectedError as error:
             raise CommandError(
