@@ -154,6 +154,7 @@ def describe(label: str, samples: list[tuple[float, float, int]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn's --threads (gthread)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seconds", type=int, default=40, help="the attack's time limit")
     args = parser.parse_args()
@@ -215,6 +216,8 @@ print("busiest", busiest.slug, busiest.n)
             "csp.wsgi",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--bind",
             f"127.0.0.1:{args.port}",
             "--timeout",
@@ -312,7 +315,11 @@ print("busiest", busiest.slug, busiest.n)
     finally:
         for process in (server, worker):
             os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # the worker finishing a render: no need
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
 
 if __name__ == "__main__":

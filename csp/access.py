@@ -89,6 +89,21 @@ def pick_q(
     return (full & Q(**{f"{path}__pk__in": member_partnership_ids(user)})) | public
 
 
+def audience(user: AnyUser) -> str:
+    """What ``user`` may see, as a key: two visitors with the same key see exactly the same.
+
+    ``public``: the public view only (signed out, or signed in with no role); ``everything``: a
+    superuser; ``members:1,4``: the public view, and partnerships 1 and 4 in full. So work done
+    for one visitor (a long report's PDF) can be shared with another who would see the same.
+    """
+    if user.is_superuser:
+        return "everything"
+    if not user.is_authenticated:
+        return "public"
+    ids = sorted(member_partnership_ids(user).values_list("partnership_id", flat=True).distinct())
+    return f"members:{','.join(map(str, ids))}" if ids else "public"
+
+
 def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
     """May ``user`` keep this partnership's plans: its coordinators, and superusers."""
     if user.is_superuser:

@@ -35,14 +35,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     )
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw.strip())
+        value = int(raw.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}: expected {minimum} or more, got {raw!r}")
+    return value
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
@@ -118,6 +121,17 @@ def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
     raise ImproperlyConfigured(
         f"DATABASE_URL: unsupported scheme {parts.scheme!r}; use sqlite:///file.db or postgres://…"
     )
+
+
+def env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """A rate limit written ``count/seconds``: ``10/300`` is ten requests in five minutes."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    count, _, seconds = raw.strip().partition("/")
+    if not (count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+        raise ImproperlyConfigured(f"{name}: expected requests/seconds such as 10/300, got {raw!r}")
+    return int(count), int(seconds)
 
 
 def cache_from_url(url: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ three small queries (leads, districts, updates), so memory stays flat however lo
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -30,6 +29,7 @@ from csp.models import (
     UpdateStatus,
 )
 from csp.quarters import FinancialQuarter
+from csp.spreadsheet_cells import CsvWriter, xlsx_cell
 
 CHUNK = 2000
 WHOLE_AREA = "whole area"
@@ -211,14 +211,14 @@ class UpdateTexts:
 
 
 class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
+    """A file-like object whose write returns the line, for streaming CSV writer output."""
 
     def write(self, value: str) -> str:
         return value
 
 
 def csv_response(rows: Iterator[list[Any]], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = CsvWriter(_Echo())
     # A byte-order mark, so Excel opens the file as UTF-8 (pound signs, en dashes).
     stream = (line for line in _with_bom(writer.writerow(row) for row in rows))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
@@ -248,7 +248,7 @@ def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
     def cells(values: list[Any], font: Font | None = None) -> list[WriteOnlyCell]:
         out = []
         for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = xlsx_cell(sheet, value)
             cell.alignment = wrap
             if font:
                 cell.font = font

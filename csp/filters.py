@@ -63,6 +63,10 @@ from csp.quarters import FinancialQuarter
 from csp.tables import KEYSET_FIELDS, ActionRow
 
 NO_UPDATE = "none"
+# Bounds on what one request may ask for (a signed-out visitor included): longer searches and
+# more values for one filter are refused with a message, never worked through.
+SEARCH_MAX_LENGTH = 200
+FILTER_MAX_VALUES = 50
 
 
 @dataclass
@@ -116,7 +120,10 @@ class FilterOptions:
                 user, "action__objective__priority__plan__partnership", ("action__is_restricted",)
             )
         )
-        asked_officers = [int(i) for i in officer_ids or [] if i.isdigit()]
+        # Ids as the database holds them: ASCII digits (int() refuses "²"), within 64 bits.
+        asked_officers = [
+            int(i) for i in officer_ids or [] if i.isascii() and i.isdigit() and len(i) <= 18
+        ]
         officers = Officer.objects.filter(
             Exists(
                 visible_leads.filter(
@@ -235,7 +242,22 @@ def _shorten(text: str, length: int = 70) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
-class CheckboxFilter(django_filters.MultipleChoiceFilter):
+class LimitedMultipleChoiceField(forms.MultipleChoiceField):
+    """At most ``FILTER_MAX_VALUES`` values: an address can ask for thousands."""
+
+    def validate(self, value: list[str]) -> None:
+        if len(value) > FILTER_MAX_VALUES:
+            raise forms.ValidationError(
+                f"Choose at most {FILTER_MAX_VALUES} at once (the address asked for {len(value)})."
+            )
+        super().validate(value)
+
+
+class LimitedMultipleChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = LimitedMultipleChoiceField
+
+
+class CheckboxFilter(LimitedMultipleChoiceFilter):
     """A multiple choice shown as GOV.UK checkboxes."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -244,7 +266,14 @@ class CheckboxFilter(django_filters.MultipleChoiceFilter):
 
 
 class ActionFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search the actions and their updates")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search the actions and their updates",
+        max_length=SEARCH_MAX_LENGTH,
+        error_messages={
+            "max_length": f"Search for at most {SEARCH_MAX_LENGTH} characters at a time."
+        },
+    )
     plan = CheckboxFilter(
         field_name="objective__priority__plan__slug", label="Plan", distinct=False
     )
@@ -253,7 +282,7 @@ class ActionFilterSet(django_filters.FilterSet):
     )
     objective = CheckboxFilter(method="filter_objective", label="Strategic objective")
     lead = CheckboxFilter(method="filter_lead", label="Lead agency")
-    officer = django_filters.MultipleChoiceFilter(method="filter_officer", label="Lead officer")
+    officer = LimitedMultipleChoiceFilter(method="filter_officer", label="Lead officer")
     district = CheckboxFilter(method="filter_district", label="District")
     status = CheckboxFilter(method="filter_status", label="Status")
     statutory = CheckboxFilter(method="filter_statutory", label="Statutory strand")
@@ -430,8 +459,9 @@ class ActionListing:
     def from_request(cls, request: HttpRequest) -> ActionListing:
         user = request.user
         cache = PageCache(user)
-        plan_slugs = sorted(set(request.GET.getlist("plan")))
-        officer_ids = sorted(set(request.GET.getlist("officer")))
+        # The options are read before the form checks the values: only as many as it allows.
+        plan_slugs = sorted(set(request.GET.getlist("plan")[: FILTER_MAX_VALUES + 1]))
+        officer_ids = sorted(set(request.GET.getlist("officer")[: FILTER_MAX_VALUES + 1]))
         # The same choices for everyone who sees the same partnerships, until the data changes.
         options = cache.get_or_set(
             "filter-options",

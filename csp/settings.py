@@ -19,6 +19,7 @@ from csp.env import (
     env_choice,
     env_int,
     env_list,
+    env_rate,
     env_str,
 )
 
@@ -49,9 +50,11 @@ INSTALLED_APPS = [
     "django_tables2",
     "axes",
     "simple_history",
+    # Before django_tasks_db: its ``db_worker`` command is ours (csp/management/commands), which
+    # adds the watchdog that gives up the jobs of a worker that died.
+    "csp",
     "django_tasks",
     "django_tasks_db",
-    "csp",
 ]
 
 MIDDLEWARE = [
@@ -61,12 +64,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the visitor is known: a signed-out visitor's request gets a fixed budget of work.
+    "csp.budget.AnonymousBudgetMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.SignInRequiredMiddleware",
     # Records who made each change that django-simple-history keeps.
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.PrivateCacheMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in itself.
     "axes.middleware.AxesMiddleware",
 ]
@@ -83,7 +89,23 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hour
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind proxies, the visitor's own address is in X-Forwarded-For: each proxy appends the address
+# its request came from, so behind N proxies the visitor is the N-th address from the right,
+# and whatever a visitor wrote there themselves lies further left and is ignored. axes reads
+# the address through django-ipware, which counts differently: its proxy count is the number
+# of addresses to the right of the visitor's, N - 1, since the nearest proxy's own address is
+# REMOTE_ADDR and not in the header. Not strict, so a longer header (a visitor's own entries,
+# or an office's outgoing proxy) is read from the right instead of being discarded.
+PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0)
+AXES_IPWARE_PROXY_ORDER = "left-most"  # the header as written: counted from its right end
+IPWARE_STRICT = False
+if PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT: int | None = PROXY_COUNT - 1
+else:
+    # Nothing in front of the app: the header is the visitor's own writing, never read.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
 
 # Scripts and styles from our own origin only: no inline script, no third party.
 CONTENT_SECURITY_POLICY = (
@@ -124,10 +146,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# Requests one visitor (an account, else a client address) may make in a window of seconds.
+RATE_LIMITS = {
+    # An agency's progress report is a PDF laid out for it: seconds of a worker's time.
+    "agency-report": env_rate("AGENCY_REPORT_RATE_LIMIT", (10, 300)),
+    # Exports read every row the list selects.
+    "export": env_rate("EXPORT_RATE_LIMIT", (30, 300)),
+    # Checking a password is deliberately slow (PBKDF2); django-axes stops guessing one
+    # username, this stops one address making the server check thousands of them.
+    "sign-in": env_rate("SIGN_IN_RATE_LIMIT", (30, 60)),
+    # Each asks the mail server to send a message.
+    "password-reset": env_rate("PASSWORD_RESET_RATE_LIMIT", (5, 300)),
+}
+
+# What one request of a signed-out visitor may cost (csp/budget.py): seconds of the request
+# thread's CPU and of PostgreSQL's time on its statements; 0 for no limit.
+ANONYMOUS_REQUEST_SECONDS = env_int("ANONYMOUS_REQUEST_SECONDS", 5)
+# Agency reports for a signed-out visitor are made while they wait up to this many actions
+# (about 2 s of work), in the background beyond.
+ANONYMOUS_INLINE_MAX_ACTIONS = env_int("ANONYMOUS_INLINE_MAX_ACTIONS", 50)
+# Actions a signed-out visitor may export at once (the action list's and a plan's exports).
+ANONYMOUS_EXPORT_MAX_ACTIONS = env_int("ANONYMOUS_EXPORT_MAX_ACTIONS", 5000)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache (csp.caching): each process's memory by default, Redis when CACHE_URL names one.
-# Entries are keyed by what their visitor may see and by the data's change stamp.
+# Entries are keyed by what their visitor may see and by the data's change stamp. The rate
+# limits' counters (csp/ratelimit.py) are kept here too: with several app servers (or gunicorn
+# workers) CACHE_URL must name a Redis server, so they count together.
 CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -221,8 +267,21 @@ if TASKS_BACKEND.startswith("django_tasks_rq."):
 # Reports of up to this many actions are made while the browser waits (a few seconds); longer
 # ones in the background, with a progress page, as they take a minute or more.
 REPORT_INLINE_MAX_ACTIONS = env_int("REPORT_INLINE_MAX_ACTIONS", 150)
-# A background render running longer than this is taken to have died with its worker.
+# A spreadsheet of more rows than this is written by the background worker (a 2,000-row sheet
+# takes one to two seconds while the browser waits; 13,000 rows take far longer).
+IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 3000)
+# A background render running longer than this is stuck, even if its worker still beats.
 REPORT_RENDER_TIMEOUT_MINUTES = env_int("REPORT_RENDER_TIMEOUT_MINUTES", 30)
+# Background jobs (csp/jobs.py): a worker says it is still at a job this often, and a job with
+# no word from its worker for JOB_STALE_SECONDS has lost it and is given up.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 60)
+if JOB_HEARTBEAT_SECONDS < 1 or JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "JOB_STALE_SECONDS: must be at least three times JOB_HEARTBEAT_SECONDS (at least 1), so "
+        f"a live worker is never taken for dead; got {JOB_STALE_SECONDS} and "
+        f"{JOB_HEARTBEAT_SECONDS}"
+    )
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from csp.ratelimit import rate_limited
 from csp.views import (
     actions,
     agencies,
@@ -13,6 +14,9 @@ from csp.views import (
     reports,
     updates,
 )
+
+# Checking a password is slow on purpose: one address may not make the server check thousands.
+sign_in = rate_limited("sign-in", "tried to sign in", methods=("POST",))
 
 urlpatterns = [
     path("", plans.home, name="home"),
@@ -44,6 +48,11 @@ urlpatterns = [
     path(
         "partnerships/<slug:slug>/import/<str:token>/", imports.preview, name="plan-import-preview"
     ),
+    path(
+        "partnerships/<slug:slug>/import/<str:token>/job/",
+        imports.import_job,
+        name="plan-import-job",
+    ),
     path("actions/", actions.action_list, name="action-list"),
     path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
     path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),
@@ -54,6 +63,16 @@ urlpatterns = [
         "agencies/<slug:slug>/report.pdf",
         agency_report.agency_report_pdf,
         name="agency-report",
+    ),
+    path(
+        "agencies/<slug:slug>/report/<int:pk>/",
+        agency_report.agency_report_render,
+        name="agency-report-render",
+    ),
+    path(
+        "agencies/<slug:slug>/report/<int:pk>/report.pdf",
+        agency_report.agency_report_render_pdf,
+        name="agency-report-render-pdf",
     ),
     path("updates/", updates.my_updates, name="my-updates"),
     path("updates/<int:pk>/", updates.period_updates, name="period-updates"),
@@ -69,12 +88,14 @@ urlpatterns = [
         reports.report_render_pdf,
         name="report-render-pdf",
     ),
-    path("accounts/sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/sign-in/", sign_in(auth_views.LoginView.as_view()), name="login"),
     path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            subject_template_name="registration/password_reset_subject.txt"
+        rate_limited("password-reset", "asked for password reset e-mails", methods=("POST",))(
+            auth_views.PasswordResetView.as_view(
+                subject_template_name="registration/password_reset_subject.txt"
+            )
         ),
         name="password_reset",
     ),
@@ -93,5 +114,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    # The admin's own sign-in checks passwords too: the same limit, ahead of its urls.
+    path("admin/login/", sign_in(admin.site.login)),
     path("admin/", admin.site.urls),
 ]

@@ -34,3 +34,11 @@ def public(cast):
     cast.castle.is_public = True
     cast.castle.save()
     return cast
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with empty rate-limit counters (the cache outlives a test)."""
+    cache.clear()
+    yield
+    cache.clear()

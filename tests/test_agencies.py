@@ -1,6 +1,11 @@
 """Lead agencies: each organisation with its actions by latest status, and its own page."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from csp.models import ActionLead, Membership
 from tests import factories as make
@@ -259,3 +264,16 @@ def test_an_organisation_leading_more_than_a_page_shows_the_first_and_links_to_t
     assert "Actions it leads (2)" in html
     assert "These are the first 1." in html
     assert 'href="/actions/?lead=shire-police">See all 2 in the action list</a>' in html
+
+
+def test_an_agencys_actions_are_found_by_one_uncorrelated_subquery(client, public):
+    """Not an EXISTS per action: SQLite walked a county agency's 2,617 leads for each of 20,000
+    actions (30 s, past the signed-out visitor's budget); the IN list is read once (0.06 s)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("agency-detail", args=[public.police.slug]))
+    assert response.status_code == 200
+    [actions] = [q["sql"] for q in queries if q["sql"].startswith('SELECT "csp_action"."id"')]
+    assert re.search(
+        r'IN \(SELECT (U\d+)\."action_id"( AS "action_id")? FROM "csp_actionlead" \1', actions
+    )
+    assert not re.search(r'EXISTS\(SELECT 1 AS "a" FROM "csp_actionlead"', actions)

@@ -681,3 +681,22 @@ def test_the_preview_shows_the_first_actions_of_a_long_priority(area, client):
     priority = next(iter(plan_import.priorities.values()))
     assert len(priority.preview) == 200
     assert priority.not_shown == 250
+
+
+def test_cells_longer_than_their_field_are_problems_not_database_errors(area):
+    rows = [
+        ["Priority", "Objective", "Action", "Timescale", "Lead"],
+        ["P" * 301, "O", "One", "Q1", "Essex Police"],
+        ["P", "O", "Two", "T" * 201, "Essex Police"],
+        ["P", "O", "Three", "Q2", "Some body " + "x" * 300],
+    ]
+    plan_import = PlanImport(area, rows, plan_slug="long", first_year=2020)
+    assert [str(p) for p in plan_import.problems_that_stop] == [
+        "Row 2, column A “Priority”: this priority is 301 characters long, more than the 300 "
+        "one can have: is this the right column?",
+        "Row 3, column D “Timescale”: this timescale is 201 characters long, more than the 200 "
+        "one can have: is this the right column?",
+    ]
+    fixed = [rows[0], rows[3]]
+    imported(area, fixed, first_year=2020)
+    assert len(Organisation.objects.get(slug__startswith="some-body").name) == 200

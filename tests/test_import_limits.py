@@ -339,3 +339,23 @@ def test_the_web_upload_refuses_a_bomb_and_keeps_nothing(alice, cast, settings, 
     assert response.status_code == 200
     assert "unpacks to more than 150 MB" in response.content.decode()
     assert not list(tmp_path.rglob("*.xlsx"))
+
+
+def test_millions_of_tiny_texts_are_refused_before_they_fill_memory():
+    strings = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        *repeated(b"<si><t>ab</t></si>" * 10_000, 30),
+        b"</sst>",
+    )
+    data = workbook({"Plan": sheet_xml([HEADINGS_ROW])}, shared_strings=strings)
+    refused_quickly(data, "more than 250,000 different pieces of text", megabytes=100)
+
+
+def test_more_cell_formats_than_excel_allows_is_damage():
+    xf = b'<xf numFmtId="0"/>'
+    styles = (
+        b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<cellXfs>" + xf * 70_000 + b"</cellXfs></styleSheet>"
+    )
+    with pytest.raises(SpreadsheetError, match="damaged"):
+        read_rows("plan.xlsx", workbook({"Plan": sheet_xml([HEADINGS_ROW])}, styles=styles))

@@ -37,10 +37,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from csp.access import audience
 from csp.models import (
     Action,
     ActionLead,
+    AgencyReportRender,
     Amendment,
+    ImportJob,
+    JobState,
     Membership,
     Organisation,
     Partnership,
@@ -53,7 +57,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
-from csp.models.reports import RenderKind, RenderState, ReportRender
+from csp.models.reports import RenderKind, RenderState, ReportRender, audience_key
 from csp.reports import issuing
 from csp.views.imports import SESSION_KEY
 from tests import factories as make
@@ -103,6 +107,9 @@ class World:
     e_issued: ScrutinyReport
     rendered: ReportRender  # the Castle draft's PDF, made in the background
     e_rendered: ReportRender
+    # Agency reports made in the background for what Castle's members see, and charlie
+    agency_rendered: AgencyReportRender
+    e_agency_rendered: AgencyReportRender
 
     def user(self, name: str) -> User | None:
         if name == "anonymous":
@@ -168,6 +175,18 @@ def rendered_pdf(report: ScrutinyReport) -> ReportRender:
     )
 
 
+def agency_rendered(organisation: Organisation, for_whom: User) -> AgencyReportRender:
+    """A finished background agency report, for what ``for_whom`` sees, holding stand-in bytes."""
+    return AgencyReportRender.objects.create(
+        organisation=organisation,
+        audience=audience_key(audience(for_whom)),
+        state=JobState.DONE,
+        pdf=FAKE_PDF,
+        size=len(FAKE_PDF),
+        finished_at=timezone.now(),
+    )
+
+
 def build_world() -> World:
     cast = build_cast()
     superuser = User.objects.create_superuser("root", "root@example.invalid", "pw")
@@ -199,6 +218,8 @@ def build_world() -> World:
         e_issued=issued_report(cast.elsewhere, cast.other_plan, [e_q3], superuser),
         rendered=rendered_pdf(draft),
         e_rendered=rendered_pdf(e_draft),
+        agency_rendered=agency_rendered(cast.council, cast.alice),
+        e_agency_rendered=agency_rendered(far_trust, cast.charlie),
     )
 
 
@@ -222,7 +243,9 @@ def shared_world(django_db_setup, django_db_blocker):
 def world(shared_world, db, monkeypatch) -> World:
     # Who may see a PDF is decided before it is made: no rendering here.
     monkeypatch.setattr(issuing, "report_pdf", lambda self, **kwargs: FAKE_PDF)
-    monkeypatch.setattr("csp.views.agency_report.render_agency_pdf", lambda report: FAKE_PDF)
+    monkeypatch.setattr(
+        "csp.views.agency_report.render_agency_pdf", lambda report, progress=None: FAKE_PDF
+    )
     return shared_world
 
 
@@ -317,6 +340,22 @@ def seed_import(which: str) -> Callable[[Client, World], None]:
     return prepare
 
 
+def seed_import_job(which: str) -> Callable[[Client, World], None]:
+    """An upload being imported by the background worker, as pressing Import leaves it."""
+    seed = seed_import(which)
+
+    def prepare(client: Client, w: World) -> None:
+        seed(client, w)
+        partnership = w.cast.castle if which == "castle" else w.cast.elsewhere
+        session = client.session
+        entry = session[SESSION_KEY]["token"]
+        job = ImportJob.objects.create(partnership=partnership, token="token", options=entry)
+        entry["job"] = job.pk
+        session.save()
+
+    return prepare
+
+
 def upload_data(w: World) -> dict[str, Any]:
     return {
         "plan": "",
@@ -355,6 +394,19 @@ CASES = [
     c("action-detail-restricted", "action-detail", lambda w: [w.cast.covert.pk], MEMBERS),
     c("agency-detail", "agency-detail", lambda w: [w.cast.council.slug], MEMBERS),
     c("agency-report", "agency-report", lambda w: [w.cast.council.slug], MEMBERS),
+    # Made for what Castle's members see: theirs alone (a superuser sees more, so gets its own).
+    c(
+        "agency-report-render",
+        "agency-report-render",
+        lambda w: [w.cast.council.slug, w.agency_rendered.pk],
+        (302, 200, 200, 200, 200, 200, 404, 404),
+    ),
+    c(
+        "agency-report-render-pdf",
+        "agency-report-render-pdf",
+        lambda w: [w.cast.council.slug, w.agency_rendered.pk],
+        (302, 200, 200, 200, 200, 200, 404, 404),
+    ),
     c("period-new", "period-new", lambda w: [w.cast.plan.slug], COORDINATOR),
     c(
         "period-new",
@@ -443,6 +495,13 @@ CASES = [
         prepare=seed_import("castle"),
         writes=COORDINATORS,
     ),
+    c(
+        "plan-import-job",
+        "plan-import-job",
+        lambda w: [w.cast.castle.slug, "token"],
+        COORDINATOR,
+        prepare=seed_import_job("castle"),
+    ),
     c("period-updates", "period-updates", lambda w: [w.cast.q2.pk], WRITERS),
     c(
         "report-new",
@@ -514,6 +573,18 @@ CASES = [
     c("action-detail-elsewhere", "action-detail", lambda w: [w.cast.faraway.pk], E_MEMBERS),
     c("agency-detail-elsewhere", "agency-detail", lambda w: [w.far_trust.slug], E_MEMBERS),
     c("agency-report-elsewhere", "agency-report", lambda w: [w.far_trust.slug], E_MEMBERS),
+    c(
+        "agency-report-render-elsewhere",
+        "agency-report-render",
+        lambda w: [w.far_trust.slug, w.e_agency_rendered.pk],
+        (302, 404, 404, 404, 404, 404, 200, 404),
+    ),
+    c(
+        "agency-report-render-pdf-elsewhere",
+        "agency-report-render-pdf",
+        lambda w: [w.far_trust.slug, w.e_agency_rendered.pk],
+        (302, 404, 404, 404, 404, 404, 200, 404),
+    ),
     c("period-new-elsewhere", "period-new", lambda w: [w.cast.other_plan.slug], E_VIEWER_REFUSED),
     c(
         "period-new-elsewhere",
@@ -591,6 +662,13 @@ CASES = [
         lambda w: [w.cast.elsewhere.slug, "token"],
         E_VIEWER_REFUSED,
         prepare=seed_import("elsewhere"),
+    ),
+    c(
+        "plan-import-job-elsewhere",
+        "plan-import-job",
+        lambda w: [w.cast.elsewhere.slug, "token"],
+        E_VIEWER_REFUSED,
+        prepare=seed_import_job("elsewhere"),
     ),
     c(
         "plan-import-preview-elsewhere",
@@ -713,6 +791,9 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "action-detail-restricted-GET": (302, 404),
     "agency-detail-GET": (200, 200),
     "agency-report-GET": (200, 200),
+    # Made for what members see: never for the public.
+    "agency-report-render-GET": (404, 404),
+    "agency-report-render-pdf-GET": (404, 404),
     "period-new-GET": (302, 403),
     "period-new-POST": (302, 403),
     "period-review-GET": (302, 403),

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -528,7 +528,8 @@ def test_a_reported_periods_page_does_not_query_per_update(
     periods.update(status=PeriodStatus.REPORTED)
     with CaptureQueriesContext(connection) as few:
         alice.get(review(cast.q1))
-    periods.update(status=PeriodStatus.CLOSED)
+    # Un-reported behind the locks' back (plainly), only to add updates for the second count.
+    models.QuerySet.update(periods, status=PeriodStatus.CLOSED)
     for n in range(6):
         action = make.action(cast.hub.objective, description=f"Extra {n}", lead=cast.council)
         make.update(action, cast.q1, UpdateStatus.ON_TRACK, cast.north)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from csp.env import database_from_url, env_bool, env_int, env_list
+from csp.env import cache_from_url, database_from_url, env_bool, env_int, env_list, env_rate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,3 +151,33 @@ def test_an_unknown_cache_url_stops_start_up_naming_it():
     result = start_settings(DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
     assert result.returncode != 0
     assert "CACHE_URL: expected redis://host:port/db" in result.stderr
+
+
+def test_a_job_staleness_shorter_than_three_heartbeats_stops_start_up():
+    # A live worker would be taken for dead between two of its beats.
+    result = start_settings(DEBUG="1", JOB_HEARTBEAT_SECONDS="10", JOB_STALE_SECONDS="20")
+    assert result.returncode != 0
+    assert "JOB_STALE_SECONDS: must be at least three times JOB_HEARTBEAT_SECONDS" in result.stderr
+    assert start_settings(DEBUG="1", JOB_STALE_SECONDS="30").returncode == 0
+
+
+def test_a_rate_limit_is_requests_per_seconds(monkeypatch):
+    monkeypatch.setenv("SOME_RATE", "20/600")
+    assert env_rate("SOME_RATE", (1, 1)) == (20, 600)
+    monkeypatch.delenv("SOME_RATE")
+    assert env_rate("SOME_RATE", (10, 300)) == (10, 300)
+    for wrong in ("20", "20/0", "0/60", "ten/60", "-1/60"):
+        monkeypatch.setenv("SOME_RATE", wrong)
+        with pytest.raises(ImproperlyConfigured, match="SOME_RATE: expected requests/seconds"):
+            env_rate("SOME_RATE", (1, 1))
+
+
+def test_the_cache_is_each_process_unless_redis_is_named():
+    assert cache_from_url("")["BACKEND"].endswith("LocMemCache")
+    redis = cache_from_url("redis://cache.internal:6379/1")
+    assert redis == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://cache.internal:6379/1",
+    }
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL: expected redis://host:port/db"):
+        cache_from_url("memcached://x:11211")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from csp.models import (
@@ -88,6 +89,10 @@ class DemoLoader:
             self._load(data)
         except DemoDataError as error:
             raise DemoDataError(f"{path.name}: {error}") from error
+        except ValidationError as invalid:
+            # Among them a period of the demo reported since (a report was issued): loading
+            # it again would change what that report says. Refused whole: all rolls back.
+            raise DemoDataError(f"{path.name}: {' '.join(invalid.messages)}") from invalid
 
     # -- writing ------------------------------------------------------------------------------
 

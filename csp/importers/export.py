@@ -4,7 +4,8 @@ One row per reported update of each action (drafts are not part of the plan's re
 order; an action without updates still gets one row, with blank district, period, status,
 update and risks. Every cell is plain text as a person would type it, so the file reads back
 through the importer: statuses as their labels ("On track"), periods as "2016/17 Q1", leads as
-the plan wrote them.
+the plan wrote them. A text that a spreadsheet would take for a formula is written with a
+leading apostrophe (``csp.spreadsheet_cells``), which the importer takes off again.
 
 The rows cost a constant number of queries however long the plan: actions (with priority,
 theme and objective joined), then their leads and their updates, prefetched per chunk.
@@ -12,14 +13,12 @@ theme and objective joined), then their leads and their updates, prefetched per 
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from django.db.models import F, Prefetch
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,6 +34,7 @@ from csp.models import (
     QuarterlyUpdate,
     UpdateStatus,
 )
+from csp.spreadsheet_cells import CsvWriter, xlsx_cell, xml_safe
 
 CHUNK = 1000
 SHEET = "Plan"
@@ -233,7 +233,7 @@ class _Sheet:
             )
         cells = []
         for value in values:
-            cell = WriteOnlyCell(self.sheet, value=None if value == "" else value)
+            cell = xlsx_cell(self.sheet, value)
             if wrap:
                 cell.alignment = self.wrap
             if heading:
@@ -262,11 +262,11 @@ def _plan_sheet(workbook: Workbook, rows: Iterator[list[str]]) -> None:
 def write_xlsx(plan: Plan, file: IO[bytes], user: access.AnyUser | None = None) -> None:
     """The plan as an Excel workbook: one sheet, "Plan", with a bold, frozen heading row."""
     workbook = Workbook(write_only=True)
-    workbook.properties.title = plan.title
-    workbook.properties.subject = plan.partnership.name
-    workbook.properties.version = plan.version_label or None
-    workbook.properties.description = " – ".join(
-        part for part in (plan.title, plan.version_label, plan.years_label) if part
+    workbook.properties.title = xml_safe(plan.title)
+    workbook.properties.subject = xml_safe(plan.partnership.name)
+    workbook.properties.version = xml_safe(plan.version_label) or None
+    workbook.properties.description = xml_safe(
+        " – ".join(part for part in (plan.title, plan.version_label, plan.years_label) if part)
     )
     workbook.properties.creator = "CSP Tracker"
     _plan_sheet(workbook, table_rows(plan, user))
@@ -281,7 +281,7 @@ def write_template(file: IO[bytes]) -> None:
     _plan_sheet(workbook, iter([list(HEADINGS)]))
 
     sheet = _Sheet(workbook, INSTRUCTIONS, (24, 72, 11, 48))
-    title = WriteOnlyCell(sheet.sheet, value="How to fill in the plan spreadsheet")
+    title = xlsx_cell(sheet.sheet, "How to fill in the plan spreadsheet")
     title.font = Font(name="Calibri", size=14, bold=True)
     sheet.sheet.row_dimensions[1].height = 22
     sheet.sheet.append([title])
@@ -316,5 +316,4 @@ def write_csv(plan: Plan, file: IO[str], user: access.AnyUser | None = None) -> 
     ``file`` is a text file opened with ``newline=""`` (and an encoding of UTF-8).
     """
     file.write("\ufeff")
-    writer = csv.writer(file)
-    writer.writerows(table_rows(plan, user))
+    CsvWriter(file).writerows(table_rows(plan, user))

@@ -261,7 +261,7 @@ def group_names(
             )
         else:
             group.choice = LeadChoice(
-                NEW, name=group.proposed_name, short_name=group.proposed_short_name
+                NEW, name=group.proposed_name[:200], short_name=group.proposed_short_name[:40]
             )
         groups.append(group)
     return groups
@@ -308,7 +308,7 @@ def apply_choices(
                 )
                 group.choice = None
             else:
-                group.choice = LeadChoice(NEW, name=name, short_name=choice.short_name)
+                group.choice = LeadChoice(NEW, name=name[:200], short_name=choice.short_name[:40])
         else:
             group.choice = choice
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -70,6 +71,7 @@ from csp.models import (
     UpdateState,
     UpdateStatus,
 )
+from csp.models.jobs import JobGivenUp
 from csp.models.updates import PeriodLocked
 from csp.quarters import FinancialQuarter, financial_year_label, financial_year_of
 
@@ -78,6 +80,8 @@ FAR_OUTSIDE = 2  # financial years beyond the plan's span before a due quarter i
 UNNAMED_PRIORITY = "Priority not named"
 UNNAMED_OBJECTIVE = "Objective not named"
 PREVIEW_ROWS = 200  # actions shown per priority in the preview
+# The fields a cell goes into that have a length (Priority.title, Theme.title, Action.timescale).
+LONGEST = {"priority": 300, "theme": 200, "timescale": 200}
 MAX_LEAD_NAMES = 400  # names to decide on: a partnership has dozens of partners, not thousands
 
 
@@ -464,6 +468,8 @@ class PlanImport:
                 return raw[position].strip() if position is not None and position < len(raw) else ""
 
             values = {key: cell(position) for key, position in single.items()}
+            if self._too_long(number, values):
+                continue
             whole = tuple(
                 cell(i) for i in sorted(mapping.columns) if mapping.columns[i].key != IGNORE
             )
@@ -550,6 +556,20 @@ class PlanImport:
                         seen_updates,
                     )
 
+    def _too_long(self, number: int, values: dict[str, str]) -> bool:
+        """A cell longer than its field holds: said here, not a database error at commit."""
+        found = False
+        for key, limit in LONGEST.items():
+            if len(values.get(key, "")) > limit:
+                self.error(
+                    number,
+                    key,
+                    f"this {BY_KEY[key].label.lower()} is {len(values[key]):,} characters long, "
+                    f"more than the {limit} one can have: is this the right column?",
+                )
+                found = True
+        return found
+
     def _first_year_from(
         self, groups: Iterable[tuple[FinancialQuarter | None, str]], period_column: int | None
     ) -> int:
@@ -603,9 +623,12 @@ class PlanImport:
             lead_text=values["lead"],
             officer_text=values["lead_officer"],
         )
-        written = values["lead_as_written"] or " – ".join(
-            x for x in (values["lead"], values["lead_officer"]) if x
-        )
+        # A "Lead as written" column (our own exports) is the plan's words, blank or not; else
+        # the lead cells are kept as written.
+        if self.mapping.first("lead_as_written") is not None:
+            written = values["lead_as_written"]
+        else:
+            written = " – ".join(x for x in (values["lead"], values["lead_officer"]) if x)
         action.lead_as_written = written
         if values["reference"]:
             action.reference = self._reference(number, values["reference"])
@@ -1051,11 +1074,21 @@ class PlanImport:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def commit(self, *, confirm_new_organisations: bool = False, fingerprint: Any = None) -> Plan:
+    def commit(
+        self,
+        *,
+        confirm_new_organisations: bool = False,
+        fingerprint: Any = None,
+        progress: Callable[[str], None] | None = None,
+        finish: Callable[[Plan], bool] | None = None,
+    ) -> Plan:
         """Write everything in one transaction; refuse while there are errors.
 
         ``fingerprint`` is ``self.fingerprint`` as the preview showed it: if an update the
         import would replace has moved on since, nothing is written (``ImportConflict``).
+        ``progress(text)`` hears each stage; ``finish(plan)``, called last inside the
+        transaction, may refuse the import by returning False (a background job given up
+        meanwhile): then nothing is written (``JobGivenUp``).
         """
         if not self.ok:
             raise ValueError("The spreadsheet has problems to fix first; nothing was written.")
@@ -1070,9 +1103,13 @@ class PlanImport:
                 "The plan changed after you checked the import (an update was saved meanwhile): "
                 "check the import again. Nothing was written."
             )
+        self._progress = progress or (lambda text: None)
         try:
             with transaction.atomic():
-                return self._write()
+                plan = self._write()
+                if finish is not None and not finish(plan):
+                    raise JobGivenUp
+                return plan
         except PeriodLocked as locked:
             raise ValueError(
                 f"Nothing was imported: {locked.messages[0]} Take that quarter's rows out of the "
@@ -1114,10 +1151,15 @@ class PlanImport:
                     "An update the import would replace was saved by someone else while it ran: "
                     "check the import again. Nothing was written."
                 )
+        self._progress("Writing the organisations and officers")
         organisations = self._write_organisations(history)
         officers = self._write_officers(organisations)
+        self._progress("Writing the priorities and objectives")
         objectives = self._write_levels(plan, history)
+        self._progress(f"Writing {len(self.actions):,} actions")
         actions = self._write_actions(objectives, organisations, officers, history)
+        updates = sum(len(a.updates) for a in self.actions)
+        self._progress(f"Writing {updates:,} updates")
         self._write_updates(plan, actions, history)
         return plan
 
@@ -1135,10 +1177,14 @@ class PlanImport:
             if org and not org.startswith(NEW_PREFIX)
         }
         organisations = {o.slug: o for o in Organisation.objects.filter(slug__in=slugs)}
-        taken = set(
-            Organisation.objects.filter(
-                slug__in=[_new_slug(c.name) for c in wanted.values() if c.use == NEW]
-            ).values_list("slug", flat=True)
+        bases = {_new_slug(c.name)[:76] for c in wanted.values() if c.use == NEW}
+        near = Q()
+        for base in bases:
+            near |= Q(slug__startswith=base)
+        taken = (
+            set(Organisation.objects.filter(near).values_list("slug", flat=True))
+            if bases
+            else set()
         )
         created = []
         for key, choice in wanted.items():

@@ -31,6 +31,8 @@ from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from csp.spreadsheet_cells import restore
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 
@@ -43,6 +45,8 @@ class Limits:
     max_rows: int = MAX_ROWS  # the last row holding anything
     max_columns: int = 200  # the last column holding anything
     max_cells: int = 1_000_000  # cell elements parsed, empty ones included
+    max_strings: int = 250_000  # different texts in the workbook (a 20,000-row plan: tens of
+    # thousands)
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
     max_text_chars: int = 30_000_000  # all the text of the workbook's strings together
     max_xml_bytes: int = 150 * 1024 * 1024  # uncompressed XML read from the zip, all parts
@@ -105,7 +109,8 @@ def _text(value: str, limits: Limits, where: str) -> str:
             f"{where} holds {len(value):,} characters; a cell can hold at most "
             f"{limits.max_cell_chars:,}. Shorten it and upload the file again."
         )
-    return value.replace("\r\n", "\n").replace("\x00", "").strip()
+    # Our own exports write a text that a spreadsheet would run with a leading apostrophe.
+    return restore(value.replace("\r\n", "\n").replace("\x00", "").strip()).strip()
 
 
 def _number(value: float, percent: bool) -> str:
@@ -131,6 +136,7 @@ NOT_XLSX = (
     "password-protected one, open it in Excel and save it as .xlsx."
 )
 EXCEL_COLUMNS = 16_384  # XFD: no program that writes real spreadsheets goes further
+EXCEL_STYLES = 65_490  # Excel's own limit on a workbook's cell formats
 _REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 
 
@@ -329,6 +335,8 @@ class _XlsxReader:
             elif _local(element.getparent().tag) == "cellXfs":
                 given = element.get("numFmtId", "0")
                 styles.append(int(given) if given.isdigit() else 0)
+                if len(styles) > EXCEL_STYLES:
+                    raise SpreadsheetError(DAMAGED)
             element.clear()
         dates, percents = set(), set()
         for index, format_id in enumerate(styles):
@@ -341,13 +349,22 @@ class _XlsxReader:
 
     def _shared_strings(self) -> list[str]:
         strings: list[str] = []
+        limit = self.limits.max_strings
         for _, element in self._elements("xl/sharedStrings.xml", tags=("si",)):
-            text = _string(element)
+            first = element[0] if len(element) == 1 else None
+            text = (first.text or "") if first is not None and first.tag in _T else _string(element)
             self._spend_text(len(text))
             strings.append(text)
+            if len(strings) > limit:
+                raise SpreadsheetError(
+                    f"This workbook holds more than {limit:,} different pieces of text, far "
+                    "more than a plan holds, so we stopped reading it. Copy the plan's table "
+                    "alone into a new workbook and upload that."
+                )
             element.clear()
-            while element.getprevious() is not None:
-                del element.getparent()[0]
+            if len(strings) % 512 == 0:  # drop the items read, a batch at a time
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
         return strings
 
     def _sheet_rows(
@@ -492,6 +509,7 @@ NAMESPACES = (
 
 
 _V = {f"{{{ns}}}v" for ns in NAMESPACES}
+_T = {f"{{{ns}}}t" for ns in NAMESPACES}
 _IS = {f"{{{ns}}}is" for ns in NAMESPACES}
 
 

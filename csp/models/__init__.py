@@ -1,7 +1,8 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
 from csp.models.changes import ChangeStamp
-from csp.models.imports import ImportSettings
+from csp.models.imports import ImportJob, ImportSettings
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
     District,
     Funding,
@@ -30,6 +31,7 @@ from csp.models.plans import (
     Theme,
 )
 from csp.models.reports import (
+    AgencyReportRender,
     IssuedReportChanged,
     PlanChangedWhileRendering,
     RenderKind,
@@ -61,13 +63,17 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "AgencyReportRender",
     "Amendment",
+    "BackgroundJob",
     "ChangeStamp",
     "District",
     "Funding",
     "Impact",
+    "ImportJob",
     "ImportSettings",
     "IssuedReportChanged",
+    "JobState",
     "Likelihood",
     "Measure",
     "MeasureFigure",

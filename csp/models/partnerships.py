@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -103,6 +105,39 @@ class OrganisationKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# From an action lead to the partnership whose plan holds the action.
+LEAD_PARTNERSHIP = "action__objective__priority__plan__partnership"
+
+
+def _action_leads() -> models.QuerySet:
+    # By name: the plans module imports this one.
+    return apps.get_model("csp", "ActionLead").objects.all()
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def taking_part_outside(self, partnership_ids: Any) -> OrganisationQuerySet:
+        """Organisations that take part in a partnership not among ``partnership_ids``.
+
+        Taking part: a member of it, the lead of one of its actions or paid by its funding.
+        Such an organisation is shared: changing its record changes what that partnership
+        sees too. ``partnership_ids``: ids, or a subquery of them.
+        """
+        leads = _action_leads().exclude(**{f"{LEAD_PARTNERSHIP}__in": partnership_ids})
+        return self.filter(
+            Q(
+                pk__in=Membership.objects.exclude(partnership__in=partnership_ids).values(
+                    "organisation_id"
+                )
+            )
+            | Q(pk__in=leads.filter(organisation__isnull=False).values("organisation_id"))
+            | Q(
+                pk__in=Funding.objects.exclude(partnership__in=partnership_ids)
+                .filter(recipient__isnull=False)
+                .values("recipient_id")
+            )
+        )
+
+
 class Organisation(models.Model):
     """A lead agency: "Essex Police", "Rochford District Council (RDC)"."""
 
@@ -113,6 +148,8 @@ class Organisation(models.Model):
     )
     kind = models.CharField(max_length=20, choices=OrganisationKind, default=OrganisationKind.OTHER)
     website = models.URLField(blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -161,6 +198,76 @@ class Membership(models.Model):
             raise ValidationError({"district": "Choose one of this partnership's districts."})
 
 
+class OfficerQuerySet(models.QuerySet["Officer"]):
+    """Which partnerships an officer belongs to: where they lead an action or sign in.
+
+    ``partnership_ids`` below: ids, or a subquery of them.
+    """
+
+    def visible_to(self, user: access.AnyUser) -> OfficerQuerySet:
+        """Officers ``user`` may see named: those who lead an action ``user`` may see in full.
+
+        An officer belongs to an organisation, not a partnership, and an organisation can be a
+        member of a public partnership and a private one: an officer is named only where one of
+        their leads is, so one who leads only in a private partnership (or only restricted
+        actions) stays unnamed to the public and to other partnerships. Members also see the
+        officers who hold a role in their own partnerships (writers who lead nothing by name).
+        """
+        if user.is_superuser:
+            return self.all()
+        leading = Officer.objects.filter(
+            access.full_visibility(
+                user,
+                "action_leads__action__objective__priority__plan__partnership",
+                ("action_leads__action__is_restricted",),
+            )
+        )
+        visible = Q(pk__in=leading.values("pk"))
+        if user.is_authenticated:
+            colleagues = PartnershipRole.objects.filter(
+                partnership_id__in=access.member_partnership_ids(user)
+            )
+            visible |= Q(user_id__in=colleagues.values("user_id"))
+        return self.filter(visible)
+
+    @staticmethod
+    def _attached(partnership_ids: Any, *, outside: bool) -> Q:
+        leads = _action_leads().filter(officer__isnull=False)
+        roles = PartnershipRole.objects.all()
+        if outside:
+            leads = leads.exclude(**{f"{LEAD_PARTNERSHIP}__in": partnership_ids})
+            roles = roles.exclude(partnership__in=partnership_ids)
+        else:
+            leads = leads.filter(**{f"{LEAD_PARTNERSHIP}__in": partnership_ids})
+            roles = roles.filter(partnership__in=partnership_ids)
+        return Q(pk__in=leads.values("officer_id")) | Q(user_id__in=roles.values("user_id"))
+
+    def seen_from(self, partnership_ids: Any) -> OfficerQuerySet:
+        """The officers of these partnerships: those who lead or sign in there, and those of
+        their member organisations who belong to no other partnership either.
+
+        An officer who leads only in another partnership is that partnership's business,
+        even if their organisation is a member here too.
+        """
+        members = Membership.objects.filter(partnership__in=partnership_ids)
+        return self.filter(
+            self._attached(partnership_ids, outside=False)
+            | (
+                Q(organisation_id__in=members.values("organisation_id"))
+                & ~self._attached(partnership_ids, outside=True)
+            )
+        )
+
+    def shared_outside(self, partnership_ids: Any) -> OfficerQuerySet:
+        """Officers another partnership sees too: they lead or sign in there, or their
+        organisation takes part there (``OrganisationQuerySet.taking_part_outside``)."""
+        shared_organisations = Organisation.objects.taking_part_outside(partnership_ids)
+        return self.filter(
+            self._attached(partnership_ids, outside=True)
+            | Q(organisation_id__in=shared_organisations.values("pk"))
+        )
+
+
 class Officer(models.Model):
     """A named person in an organisation, often cited in plans by initials ("HC", "GB")."""
 
@@ -180,6 +287,8 @@ class Officer(models.Model):
         related_name="officers",
         help_text="The sign-in this officer uses, if they have one.",
     )
+
+    objects = OfficerQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

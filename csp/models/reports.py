@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, models
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from csp.models.jobs import BackgroundJob, JobState
 from csp.models.plans import Action
 from csp.models.updates import PeriodStatus, ReportingPeriod
 
@@ -301,42 +300,29 @@ def _value(value: Any) -> Any:
 
 # -- making a report's PDF in the background ---------------------------------------------------
 
-logger = logging.getLogger(__name__)
-
 
 class RenderKind(models.TextChoices):
     DRAFT = "draft", "Draft PDF"
     ISSUE = "issue", "Issue"
 
 
-class RenderState(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "In progress"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+# A render is a background job (``csp.models.jobs``): its states are a job's.
+RenderState = JobState
 
 
-UNFINISHED = (RenderState.QUEUED, RenderState.RUNNING)
-
-
-class ReportRender(models.Model):
+class ReportRender(BackgroundJob):
     """One making of a long report's PDF by the background worker: a draft to download, or the
     issued copy.
 
     A web request only records what is wanted and queues ``csp.tasks.render_report``; the worker
     runs ``csp.reports.issuing.run_render``, which notes its progress here for the progress page
     and keeps a draft's PDF (an issued report keeps its own). Small reports are still made
-    while the browser waits.
+    while the browser waits. If the worker dies, the render is given up as a ``BackgroundJob``
+    is: by its heartbeat, within ``JOB_STALE_SECONDS``.
     """
 
     report = models.ForeignKey(ScrutinyReport, on_delete=models.CASCADE, related_name="renders")
     kind = models.CharField(max_length=10, choices=RenderKind)
-    state = models.CharField(max_length=10, choices=RenderState, default=RenderState.QUEUED)
-    step = models.PositiveSmallIntegerField(
-        default=0, help_text="How far it has got: 1 to 5 (see RENDER_STEPS); 0 not started."
-    )
-    progress = models.CharField(max_length=200, blank=True)
-    error = models.TextField(blank=True, help_text="Why it failed, for the person who asked.")
     pdf = models.BinaryField(null=True, blank=True, editable=False)  # a draft's PDF
     size = models.PositiveIntegerField("size in bytes", null=True, blank=True)
     requested_by = models.ForeignKey(
@@ -346,14 +332,8 @@ class ReportRender(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    task_id = models.CharField(
-        max_length=64, blank=True, help_text="The task backend's id for the queued task."
-    )
 
-    _noted_at: float = 0.0  # when progress was last written (time.monotonic)
+    doing = "making it"
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -374,30 +354,13 @@ class ReportRender(models.Model):
         return reverse("report-render", args=[self.report_id, self.pk])
 
     @property
-    def is_finished(self) -> bool:
-        return self.state not in UNFINISHED
-
-    @property
     def steps(self) -> list[tuple[str, str]]:
         """Each step with ``done``, ``current`` or ``waiting``, for the progress page."""
-        count = 5 if self.kind == RenderKind.ISSUE else 4
-        shown = []
-        for number, label in enumerate(RENDER_STEPS[:count], start=1):
-            if self.state == RenderState.DONE or number < self.step:
-                shown.append((label, "done"))
-            elif number == self.step and self.state == RenderState.RUNNING:
-                shown.append((label, "current"))
-            else:
-                shown.append((label, "waiting"))
-        return shown
+        return self.steps_of(RENDER_STEPS[: 5 if self.kind == RenderKind.ISSUE else 4])
 
-    @property
-    def waiting_long(self) -> bool:
-        """Still queued after two minutes: most likely no worker is running."""
-        return (
-            self.state == RenderState.QUEUED
-            and timezone.now() - self.created_at > datetime.timedelta(minutes=2)
-        )
+    def time_limit(self) -> datetime.timedelta:
+        """``REPORT_RENDER_TIMEOUT_MINUTES``: longer, and it is stuck, heartbeat or not."""
+        return datetime.timedelta(minutes=settings.REPORT_RENDER_TIMEOUT_MINUTES)
 
     @property
     def filename(self) -> str:
@@ -408,51 +371,89 @@ class ReportRender(models.Model):
             raise ValueError("This render has no PDF.")
         return bytes(self.pdf)
 
-    def claim(self) -> bool:
-        """Mark this render as started, if it is still waiting: whether it was (so it runs once
-        however many times its task is delivered)."""
-        now = timezone.now()
-        claimed = (
-            type(self)
-            .objects.filter(pk=self.pk, state=RenderState.QUEUED)
-            .update(state=RenderState.RUNNING, started_at=now, step=1, progress=RENDER_STEPS[0])
-        )
-        if claimed:
-            self.refresh_from_db()
-        return bool(claimed)
-
-    def fail_if_abandoned(self) -> bool:
-        """Mark a render failed if its worker stopped mid-way (killed, out of memory).
-
-        A render that has run for longer than ``REPORT_RENDER_TIMEOUT_MINUTES`` is not coming
-        back; without this it would show "in progress" for ever and every new request would
-        join it. Returns whether it was abandoned.
-        """
-        limit = datetime.timedelta(minutes=settings.REPORT_RENDER_TIMEOUT_MINUTES)
-        if self.state != RenderState.RUNNING or self.started_at is None:
-            return False
-        if timezone.now() - self.started_at <= limit:
-            return False
-        self.fail(
-            "The background worker stopped while making it (it ran for more than "
-            f"{settings.REPORT_RENDER_TIMEOUT_MINUTES} minutes). Try again; if it stops again, "
-            "ask your system administrator to check the worker's memory and logs."
-        )
-        return True
-
-    def fail(self, why: str) -> None:
-        self.state = RenderState.FAILED
-        self.error = why
-        self.finished_at = timezone.now()
-        self.save(update_fields=["state", "error", "finished_at"])
-
     def _note(self, step: int, text: str) -> None:
-        """Record progress; at most once a second within a step (WeasyPrint reports each page)."""
-        clock = time.monotonic()
-        if step == self.step and clock - self._noted_at < 1:
-            return
-        self.step, self.progress, self._noted_at = step, text[:200], clock
-        try:
-            type(self).objects.filter(pk=self.pk).update(step=step, progress=self.progress)
-        except DatabaseError:  # progress is a courtesy: never fail a render over it
-            logger.warning("Could not note progress of report render %s", self.pk, exc_info=True)
+        """The progress callback the renderer is given (``BackgroundJob.note``)."""
+        self.note(step, text)
+
+
+# -- an agency's progress report, made in the background -------------------------------------
+
+AGENCY_RENDER_STEPS = (
+    "Gathering the actions",
+    "Setting out the document",
+    "Laying out pages",
+    "Writing the PDF",
+)
+
+
+class AgencyReportRender(BackgroundJob):
+    """One making of an organisation's progress report (``csp.reports.agency``) in the
+    background, for everyone who sees the same of it.
+
+    An agency leading many actions takes too long to lay out while the browser waits, so its
+    report is made by the worker, like a long scrutiny report. What the report shows depends on
+    who asks (restricted items show to members), so a render is for one ``audience``
+    (``csp.access.audience``, hashed): a request from someone who would see the same joins the
+    render under way instead of starting another, and only they may download it.
+    """
+
+    organisation = models.ForeignKey(
+        "Organisation", on_delete=models.CASCADE, related_name="report_renders"
+    )
+    audience = models.CharField(
+        max_length=64, help_text="Who may have it: the SHA-256 of csp.access.audience."
+    )
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    size = models.PositiveIntegerField("size in bytes", null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked first; blank for a visitor who was not signed in.",
+    )
+
+    doing = "making it"
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=list(JobState.values)),
+                name="agency_report_render_state_known",
+            ),
+            # Identical requests share one render: two at once cannot both start one.
+            models.UniqueConstraint(
+                fields=["organisation", "audience"],
+                condition=Q(state__in=["queued", "running"]),
+                name="one_agency_report_render_under_way",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress report of {self.organisation} ({self.get_state_display().lower()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agency-report-render", args=[self.organisation.slug, self.pk])
+
+    @property
+    def steps(self) -> list[tuple[str, str]]:
+        return self.steps_of(AGENCY_RENDER_STEPS)
+
+    def time_limit(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=settings.REPORT_RENDER_TIMEOUT_MINUTES)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.organisation.slug}-progress-report.pdf"
+
+    def pdf_bytes(self) -> bytes:
+        if self.pdf is None:
+            raise ValueError("This render has no PDF.")
+        return bytes(self.pdf)
+
+
+def audience_key(audience: str) -> str:
+    """The stored form of an audience (``csp.access.audience``): a county user's is long."""
+    return hashlib.sha256(audience.encode()).hexdigest()

@@ -6,6 +6,7 @@ The rule for an action's status lives here too (``UpdateStatus.SEVERITY`` and
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 
 from csp import access
@@ -26,14 +29,75 @@ class PeriodStatus(models.TextChoices):
     REPORTED = "reported", "Reported"
 
 
+class PeriodLocked(ValidationError):
+    """A write to a period that has been reported to committee, outside an amendment."""
+
+
+LOCKED = (
+    "{label} has been reported and is locked. A coordinator can re-open an update for an "
+    "amendment, giving the reason."
+)
+LOCKED_PLACE = (
+    "{label} has been reported and is locked: nothing can be moved into it or out of it, "
+    "not even during an amendment."
+)
+LOCKED_PERIOD = "{label} has been reported and is locked: it cannot be changed."
+LOCKED_DELETE = "{label} has been reported and is locked: {record} cannot be deleted."
+
+# Fields a save may change without changing anything a committee read.
+NOT_CONTENT = frozenset({"id", "created_at", "updated_at", "version"})
+
+
+def _content_fields(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in NOT_CONTENT]
+
+
+def _values_if_concrete(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """``kwargs`` of a queryset update with model instances as ids; ``None`` if an expression."""
+    values = {}
+    for name, value in kwargs.items():
+        if hasattr(value, "resolve_expression"):
+            return None
+        values[name] = value.pk if isinstance(value, models.Model) else value
+    return values
+
+
+class ReportingPeriodQuerySet(models.QuerySet["ReportingPeriod"]):
+    """A reported period is changed and deleted by none of the bulk paths either."""
+
+    def locked(self) -> ReportingPeriodQuerySet:
+        return self.filter(status=PeriodStatus.REPORTED)
+
+    def update(self, **kwargs: Any) -> int:
+        locked = self.locked()
+        values = _values_if_concrete(kwargs)
+        if values is not None:
+            # Marking a reported period reported again changes nothing and is let through.
+            locked = locked.exclude(**values)
+        first = locked.first()
+        if first is not None:
+            raise PeriodLocked(LOCKED_PERIOD.format(label=first.label))
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        refuse_deleting(self.locked())
+        return super().delete()
+
+
 class ReportingPeriod(models.Model):
-    """A quarter of a financial year in which a plan's leads report progress."""
+    """A quarter of a financial year in which a plan's leads report progress.
+
+    Once reported it is the record of what a committee was told: ``check_lock`` keeps every
+    field as it is, and it cannot be deleted (nor its plan, which would take it along).
+    """
 
     plan = models.ForeignKey("Plan", on_delete=models.CASCADE, related_name="periods")
     year = models.PositiveSmallIntegerField(help_text="The financial year: 2016 for 2016/17.")
     quarter = models.PositiveSmallIntegerField(choices=[(q, f"Q{q}") for q in range(1, 5)])
     deadline = models.DateField("update deadline", null=True, blank=True)
     status = models.CharField(max_length=10, choices=PeriodStatus, default=PeriodStatus.OPEN)
+
+    objects = ReportingPeriodQuerySet.as_manager()
 
     history = HistoricalRecords()
 
@@ -51,6 +115,14 @@ class ReportingPeriod(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.check_lock()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        refuse_deleting([self])
+        return super().delete(*args, **kwargs)
+
     @property
     def financial_quarter(self) -> FinancialQuarter:
         return FinancialQuarter(self.year, self.quarter)
@@ -67,22 +139,34 @@ class ReportingPeriod(models.Model):
     def is_locked(self) -> bool:
         return self.status == PeriodStatus.REPORTED
 
+    def check_lock(self) -> None:
+        """Refuse saving this period if it is stored as reported and the save would change it.
+
+        Asked of the database: this copy may have been loaded before the period was reported.
+        """
+        if self.pk is None:
+            return
+        fields = _content_fields(ReportingPeriod)
+        stored = ReportingPeriod.objects.locked().filter(pk=self.pk).values(*fields).first()
+        if stored is not None and any(stored[f] != getattr(self, f) for f in fields):
+            label = FinancialQuarter(stored["year"], stored["quarter"]).label
+            raise PeriodLocked(LOCKED_PERIOD.format(label=label))
+
     def clean(self) -> None:
+        self.check_lock()  # a form error, before any save is tried
         if self.plan_id and self.year is not None:
             plan = self.plan
             if not plan.first_year <= self.year <= plan.last_year:
                 raise ValidationError({"year": f"{plan} runs {plan.years_label} only."})
 
 
-class PeriodLocked(ValidationError):
-    """A write to a period that has been reported to committee, outside an amendment."""
-
-
 def refuse_if_locked(period: ReportingPeriod, update: QuarterlyUpdate | None = None) -> None:
     """Refuse a write to ``period`` once it is reported, unless ``update`` is open for amendment.
 
-    Every save and delete of an update, figure and 4 Ps summary calls this, so no view, form,
-    admin page or command can change what a committee has been told without an amendment.
+    The rule every lock check comes down to. Saves ask it through ``check_lock`` (which looks
+    at the period a record is stored in as well as the one it is saved in), deletes through
+    ``refuse_deleting``, so no view, form, admin page or command can change what a committee
+    has been told without an amendment.
     """
     # Asked of the database, not of ``period``: it may have been loaded before the period was
     # reported (a page drawn earlier, a report issued meanwhile).
@@ -91,10 +175,133 @@ def refuse_if_locked(period: ReportingPeriod, update: QuarterlyUpdate | None = N
         return
     if update is not None and update.pk and update.amendments.filter(closed_at=None).exists():
         return
-    raise PeriodLocked(
-        f"{period.label} has been reported and is locked. A coordinator can re-open an update "
-        "for an amendment, giving the reason."
-    )
+    raise PeriodLocked(LOCKED.format(label=period.label))
+
+
+def hold_version(queryset: models.QuerySet, pk: int, version: int) -> bool:
+    """Is record ``pk`` still at ``version``? If so, keep it there until the transaction ends.
+
+    For a form checked first and saved later in one transaction (the admin's): a write that
+    changes nothing takes the row's lock on PostgreSQL and the write lock on SQLite, so no
+    editor can claim the version between the check and the save, which then sets
+    ``version + 1`` itself. Outside a transaction it is only a check.
+    """
+    # The period's row first, as ``csp.cycle.save_update`` takes it, or the two would
+    # deadlock on PostgreSQL: an officer holding it and waiting for this row, this save
+    # waiting for it (``ActionStatus`` refers to it). NO KEY: that reference may still be
+    # taken meanwhile, by the review page accepting an update.
+    period = queryset.filter(pk=pk).values("period_id")
+    list(ReportingPeriod.objects.select_for_update(no_key=True).filter(pk__in=period).values("pk"))
+    held = queryset.filter(pk=pk, version=version)
+    return bool(models.QuerySet.update(held, version=F("version")))
+
+
+def last_change(record: Any) -> tuple[Any, datetime.datetime | None]:
+    """Who last saved ``record`` (``None`` if not known) and when, from its history."""
+    saved = record.history.select_related("history_user").first()
+    if saved is None:
+        return None, getattr(record, "updated_at", None)
+    return saved.history_user, saved.history_date
+
+
+class LockedByPeriod:
+    """Saving a record that belongs to a period: refused once the period is reported.
+
+    Mixed into the update, its figures and the 4 Ps summary. Each says which periods hold it
+    (``lock_periods``: the one it is stored in and the one it would be saved in), which of its
+    fields place it (``PLACE_FIELDS``) and which update's amendment lets its content change.
+    """
+
+    PLACE_FIELDS: tuple[str, ...] = ()
+    pk: Any
+    _meta: Any
+
+    def lock_periods(self) -> Q:
+        raise NotImplementedError
+
+    def amended_update(self) -> QuarterlyUpdate | None:
+        return None
+
+    def check_lock(self, *, if_changed: bool = False) -> None:
+        """Refuse to save this record as it now is, if a reported period forbids it.
+
+        Both sides count, so a record can be moved neither into a reported period nor out of
+        one; an open amendment lets an update's content change, never its place.
+        ``if_changed``: a save that changes nothing passes (a row of an admin page that was
+        shown with the rest of the page and left alone).
+        """
+        locked = ReportingPeriod.objects.locked().filter(self.lock_periods()).first()
+        if locked is None:
+            return
+        model = type(self)
+        fields = _content_fields(model)  # type: ignore[arg-type]
+        stored = None
+        if self.pk is not None:
+            stored = model._default_manager.filter(pk=self.pk).values(*fields).first()  # type: ignore[attr-defined]
+        if stored is not None:
+            changed = {f for f in fields if stored[f] != getattr(self, f)}
+            if if_changed and not changed:
+                return
+            if changed & set(self.PLACE_FIELDS):
+                raise PeriodLocked(LOCKED_PLACE.format(label=locked.label))
+        update = self.amended_update()
+        if update is not None and update.pk and update.amendments.filter(closed_at=None).exists():
+            return
+        raise PeriodLocked(LOCKED.format(label=locked.label))
+
+
+def _amended_update_ids() -> models.QuerySet:
+    """A subquery: the ids of the updates open for amendment now."""
+    return Amendment.objects.filter(closed_at=None).values("update_id")
+
+
+def _refuse_locked_rows(rows: models.QuerySet, path: str, moving: bool = False) -> None:
+    """Raise ``PeriodLocked`` naming the reported period (by ``path``) of the first of ``rows``."""
+    first = rows.order_by().values_list(f"{path}year", f"{path}quarter").first()
+    if first is not None:
+        label = FinancialQuarter(*first).label
+        raise PeriodLocked((LOCKED_PLACE if moving else LOCKED).format(label=label))
+
+
+def _refuse_moved_in(manager: Any, pks: list[Any], path: str) -> None:
+    """After a bulk move, inside its transaction: refuse it if any of ``pks`` landed in a
+    reported period (the value moved to may be an expression, known only once applied)."""
+    for start in range(0, len(pks), 2000):
+        landed = manager.filter(pk__in=pks[start : start + 2000]).filter(
+            **{f"{path}status": PeriodStatus.REPORTED}
+        )
+        _refuse_locked_rows(landed, path, moving=True)
+
+
+def locked_for_deletion(records: Iterable[models.Model]) -> list[tuple[models.Model, str]]:
+    """Of ``records``, those a reported period keeps from being deleted, each with its period.
+
+    Periods themselves, updates (even during an amendment: it changes an update, never removes
+    it), their figures (unless the update is open for amendment) and 4 Ps summaries. Other
+    records are never locked. One query per kind of record.
+    """
+    by_model: dict[type[models.Model], dict[Any, models.Model]] = {}
+    for record in records:
+        if record.pk is not None:
+            by_model.setdefault(type(record), {})[record.pk] = record
+    found = []
+    for model, pks in by_model.items():
+        manager = getattr(model, "objects", None)
+        if not hasattr(manager, "locked"):
+            continue
+        for pk, year, quarter in (
+            manager.filter(pk__in=list(pks)).locked().values_list("pk", *LOCKED_PERIOD_PATHS[model])
+        ):
+            found.append((pks[pk], FinancialQuarter(year, quarter).label))
+    return found
+
+
+def refuse_deleting(records: Iterable[models.Model]) -> None:
+    """Raise ``PeriodLocked`` if any of ``records`` is in a reported period (see above)."""
+    locked = locked_for_deletion(records)
+    if locked:
+        record, label = locked[0]
+        raise PeriodLocked(LOCKED_DELETE.format(label=label, record=record))
 
 
 class UpdateStatus(models.TextChoices):
@@ -143,31 +350,42 @@ class UpdateState(models.TextChoices):
 class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
     """Bulk writes refresh ``ActionStatus`` for what they touched, as single saves do."""
 
-    def _refuse_if_any_locked(self) -> None:
-        amending = Amendment.objects.filter(closed_at=None).values("update_id")
-        locked = self.filter(period__status=PeriodStatus.REPORTED).exclude(pk__in=amending)
-        period = ReportingPeriod.objects.filter(pk__in=locked.values("period_id")).first()
-        if period is not None:
-            refuse_if_locked(period)
+    # Changing one of these moves an update to another place, which no amendment allows.
+    PLACE = frozenset({"action", "action_id", "period", "period_id", "district", "district_id"})
+
+    def locked(self, *, amended_too: bool = True) -> QuarterlyUpdateQuerySet:
+        """Updates in a reported period; ``amended_too=False`` leaves out those being amended.
+
+        As it is, what cannot be deleted: an amendment changes an update, never removes it.
+        """
+        locked = self.filter(period__status=PeriodStatus.REPORTED)
+        if not amended_too:
+            locked = locked.exclude(pk__in=_amended_update_ids())
+        return locked
 
     def update(self, **kwargs: Any) -> int:
-        self._refuse_if_any_locked()
+        moving = bool(self.PLACE & kwargs.keys())
+        _refuse_locked_rows(self.locked(amended_too=moving), "period__", moving)
         with transaction.atomic():
             pks = list(self.values_list("pk", flat=True))
             if len(pks) > 5000:
                 # Too many to list: update, then rebuild every status once.
                 count = super().update(**kwargs)
+                if moving:
+                    _refuse_moved_in(QuarterlyUpdate.objects, pks, "period__")
                 ActionStatus.refresh(None)
                 return count
             touched = QuarterlyUpdate.objects.filter(pk__in=pks)
             before = set(touched.values_list("action_id", "period_id"))
             count = super().update(**kwargs)
+            if moving:
+                _refuse_moved_in(QuarterlyUpdate.objects, pks, "period__")
             after = set(touched.values_list("action_id", "period_id"))
             ActionStatus.refresh(before | after)
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        self._refuse_if_any_locked()
+        refuse_deleting(self.locked()[:1])
         with transaction.atomic():
             touched = list(self.values_list("action_id", "period_id").distinct())
             result = super().delete()
@@ -195,6 +413,9 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
         """
         claimed = self.filter(pk=pk, version=version)
         return bool(models.QuerySet.update(claimed, version=F("version") + 1))
+
+    def hold_version(self, pk: int, version: int) -> bool:
+        return hold_version(self, pk, version)
 
     def with_progress_containing(self, text: str) -> QuarterlyUpdateQuerySet:
         """Updates whose progress text contains ``text``, in any case.
@@ -225,8 +446,10 @@ class QuarterlyUpdateQuerySet(models.QuerySet["QuarterlyUpdate"]):
         )
 
 
-class QuarterlyUpdate(models.Model):
+class QuarterlyUpdate(LockedByPeriod, models.Model):
     """Progress on one action in one period, for one district or (district blank) the whole area."""
+
+    PLACE_FIELDS = ("action_id", "period_id", "district_id")
 
     action = models.ForeignKey("Action", on_delete=models.PROTECT, related_name="updates")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="updates")
@@ -304,7 +527,7 @@ class QuarterlyUpdate(models.Model):
         return f"{self.action.reference} {self.period.label}{where}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        refuse_if_locked(self.period, self)
+        self.check_lock()
         with transaction.atomic():
             super().save(*args, **kwargs)
             keys = {(self.action_id, self.period_id), getattr(self, "_stored_key", (None, None))}
@@ -312,11 +535,18 @@ class QuarterlyUpdate(models.Model):
         self._stored_key = (self.action_id, self.period_id)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        refuse_if_locked(self.period)
+        refuse_deleting([self])  # by where it is stored, whatever this copy now says
         with transaction.atomic():
             result = super().delete(*args, **kwargs)
             ActionStatus.refresh({(self.action_id, self.period_id)})
         return result
+
+    def lock_periods(self) -> Q:
+        where = Q(pk=self.period_id)
+        return where | Q(updates=self.pk) if self.pk is not None else where
+
+    def amended_update(self) -> QuarterlyUpdate:
+        return self
 
     @property
     def open_amendment(self) -> Amendment | None:
@@ -324,8 +554,14 @@ class QuarterlyUpdate(models.Model):
 
     def clean(self) -> None:
         if self.period_id:
-            refuse_if_locked(self.period, self)  # a form error, before any save is tried
+            self.check_lock(if_changed=True)  # a form error, before any save is tried
         self.check_place()
+
+    @property
+    def last_saved_by(self) -> Any:
+        """Who saved this update last, by its history: its author, or a coordinator who
+        corrected it in the admin; ``None`` if not known."""
+        return last_change(self)[0]
 
     def check_place(self) -> None:
         """The update belongs where it is: its action's own plan and a district it covers."""
@@ -466,12 +702,51 @@ class ActionStatus(models.Model):
             )
 
 
-class MeasureFigure(models.Model):
+class MeasureFigureQuerySet(models.QuerySet["MeasureFigure"]):
+    """Bulk writes of figures keep a reported period's locks, as single saves do."""
+
+    PLACE = frozenset({"measure", "measure_id", "update", "update_id"})
+
+    def locked(self, *, amended_too: bool = False) -> MeasureFigureQuerySet:
+        """Figures of updates in a reported period, but for updates being amended (unless
+        ``amended_too``): an amendment may change or clear its update's figures."""
+        locked = self.filter(update__period__status=PeriodStatus.REPORTED)
+        if not amended_too:
+            locked = locked.exclude(update_id__in=_amended_update_ids())
+        return locked
+
+    def update(self, **kwargs: Any) -> int:
+        moving = bool(self.PLACE & kwargs.keys())
+        _refuse_locked_rows(self.locked(amended_too=moving), "update__period__", moving)
+        if not moving:
+            return super().update(**kwargs)
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            _refuse_moved_in(MeasureFigure.objects, pks, "update__period__")
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        refuse_deleting(self.locked()[:1])
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        objs = list(objs)
+        updates = QuarterlyUpdate.objects.filter(pk__in={f.update_id for f in objs})
+        _refuse_locked_rows(updates.locked(amended_too=False), "period__")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class MeasureFigure(LockedByPeriod, models.Model):
     """The figure an update reports for one of its action's measures."""
+
+    PLACE_FIELDS = ("measure_id", "update_id")
 
     measure = models.ForeignKey("Measure", on_delete=models.CASCADE, related_name="figures")
     update = models.ForeignKey(QuarterlyUpdate, on_delete=models.CASCADE, related_name="figures")
     value = models.DecimalField(max_digits=12, decimal_places=2)
+
+    objects = MeasureFigureQuerySet.as_manager()
 
     history = HistoricalRecords()
 
@@ -485,20 +760,64 @@ class MeasureFigure(models.Model):
         return f"{self.measure}: {self.value}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        refuse_if_locked(self.update.period, self.update)
+        self.check_lock()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        refuse_if_locked(self.update.period, self.update)
+        refuse_deleting([self])
         return super().delete(*args, **kwargs)
+
+    def lock_periods(self) -> Q:
+        where = Q(updates=self.update_id)
+        return where | Q(updates__figures=self.pk) if self.pk is not None else where
+
+    def amended_update(self) -> QuarterlyUpdate | None:
+        return self.update if self.update_id else None
 
     def clean(self) -> None:
         if self.update_id:
-            refuse_if_locked(self.update.period, self.update)
+            self.check_lock(if_changed=True)
 
 
-class PrioritySummary(models.Model):
+class PrioritySummaryQuerySet(models.QuerySet["PrioritySummary"]):
+    """Bulk writes of 4 Ps summaries keep a reported period's locks, as single saves do."""
+
+    PLACE = frozenset(
+        {"priority", "priority_id", "period", "period_id", "organisation", "organisation_id"}
+    )
+
+    def locked(self) -> PrioritySummaryQuerySet:
+        return self.filter(period__status=PeriodStatus.REPORTED)
+
+    def hold_version(self, pk: int, version: int) -> bool:
+        return hold_version(self, pk, version)
+
+    def update(self, **kwargs: Any) -> int:
+        moving = bool(self.PLACE & kwargs.keys())
+        _refuse_locked_rows(self.locked(), "period__", moving)
+        if not moving:
+            return super().update(**kwargs)
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            _refuse_moved_in(PrioritySummary.objects, pks, "period__")
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        refuse_deleting(self.locked()[:1])
+        return super().delete()
+
+    def bulk_create(self, objs, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        objs = list(objs)
+        periods = ReportingPeriod.objects.filter(pk__in={s.period_id for s in objs})
+        _refuse_locked_rows(periods.locked(), "")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class PrioritySummary(LockedByPeriod, models.Model):
     """An organisation's summary of its work on a priority in a period, under the 4 Ps."""
+
+    PLACE_FIELDS = ("priority_id", "period_id", "organisation_id")
 
     priority = models.ForeignKey("Priority", on_delete=models.CASCADE, related_name="summaries")
     period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="summaries")
@@ -519,6 +838,8 @@ class PrioritySummary(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = PrioritySummaryQuerySet.as_manager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -535,16 +856,20 @@ class PrioritySummary(models.Model):
         return f"{self.priority} – {self.organisation.name} – {self.period.label}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        refuse_if_locked(self.period)
+        self.check_lock()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        refuse_if_locked(self.period)
+        refuse_deleting([self])
         return super().delete(*args, **kwargs)
+
+    def lock_periods(self) -> Q:
+        where = Q(pk=self.period_id)
+        return where | Q(summaries=self.pk) if self.pk is not None else where
 
     def clean(self) -> None:
         if self.period_id:
-            refuse_if_locked(self.period)
+            self.check_lock(if_changed=True)
         if self.priority_id and self.period_id and self.priority.plan_id != self.period.plan_id:
             raise ValidationError({"period": "Choose a period of this priority's own plan."})
 
@@ -607,3 +932,24 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.email} for {self.period}"
+
+
+# Where each kind of locked record finds its period's year and quarter (``locked_for_deletion``).
+LOCKED_PERIOD_PATHS: dict[type[models.Model], tuple[str, str]] = {
+    ReportingPeriod: ("year", "quarter"),
+    QuarterlyUpdate: ("period__year", "period__quarter"),
+    MeasureFigure: ("update__period__year", "update__period__quarter"),
+    PrioritySummary: ("period__year", "period__quarter"),
+}
+
+
+@receiver(pre_delete, sender=ReportingPeriod, dispatch_uid="csp_locked_period")
+@receiver(pre_delete, sender=MeasureFigure, dispatch_uid="csp_locked_figure")
+@receiver(pre_delete, sender=PrioritySummary, dispatch_uid="csp_locked_summary")
+def refuse_cascading_into_a_lock(
+    sender: type[models.Model], instance: models.Model, **_: Any
+) -> None:
+    """Deleting a plan, priority or measure takes its periods, summaries and figures with it:
+    refused, inside the deletion's transaction, if one is locked. (Updates need no such guard:
+    every relation they hang from protects them.)"""
+    refuse_deleting([instance])

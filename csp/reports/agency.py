@@ -8,23 +8,32 @@ lays them out with the scrutiny report's print stylesheet and the same WeasyPrin
 
 Visibility is the visitor's own, as on the organisation's page: restricted actions and updates
 show to members of their partnership only, and statuses are worked out the same way.
+
+A report of more than ``REPORT_INLINE_MAX_ACTIONS`` actions is made by the background worker
+(``run_agency_render``, queued by ``csp.tasks.request_agency_render``), like a long scrutiny
+report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import CharField, Exists, OuterRef, Prefetch, Q, Value
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from csp.access import AnyUser
+from csp import jobs
+from csp.access import AnyUser, audience
 from csp.charts import StatusCounts, status_label
 from csp.models import (
     Action,
     ActionLead,
+    AgencyReportRender,
     Membership,
     Organisation,
     Plan,
@@ -32,6 +41,7 @@ from csp.models import (
     ReportingPeriod,
     UpdateStatus,
 )
+from csp.models.reports import AGENCY_RENDER_STEPS, audience_key
 from csp.models.updates import PeriodStatus
 from csp.quarters import FinancialQuarter
 from csp.reports.context import (
@@ -224,5 +234,37 @@ def render_agency_html(report: AgencyReport) -> str:
     return render_to_string("reports/agency.html", {"r": report, "css": mark_safe(css)})
 
 
-def render_agency_pdf(report: AgencyReport) -> bytes:
-    return html_to_pdf(render_agency_html(report))
+def render_agency_pdf(
+    report: AgencyReport, progress: Callable[[int, str], None] | None = None
+) -> bytes:
+    return html_to_pdf(render_agency_html(report), progress)
+
+
+def run_agency_render(render: AgencyReportRender) -> None:
+    """Make the report an ``AgencyReportRender`` asks for (the worker calls this).
+
+    It is made as the person who asked first sees it; everyone who joined sees the same
+    (``audience``), which is checked again here in case their roles changed meanwhile.
+    """
+
+    def work(render: AgencyReportRender) -> dict[str, Any]:
+        user = render.requested_by or AnonymousUser()
+        if audience_key(audience(user)) != render.audience:
+            raise ValueError(
+                "What the person who asked for it may see changed before it was made. "
+                "Ask for the report again."
+            )
+        report = build_agency_report(render.organisation, user)
+        render.note(2, AGENCY_RENDER_STEPS[1])
+        data = render_agency_pdf(report, render.note)
+        return {"pdf": data, "size": len(data)}
+
+    def failure_message(error: Exception) -> str:
+        return f"The report could not be made: {f'{type(error).__name__}: {error}'[:300]}"
+
+    jobs.run(
+        render,
+        work,
+        failure_message=failure_message,
+        claim={"step": 1, "progress": AGENCY_RENDER_STEPS[0]},
+    )

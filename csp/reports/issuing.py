@@ -13,26 +13,24 @@ lays it out):
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from csp import jobs
 from csp.models import (
     PeriodStatus,
     PlanChangedWhileRendering,
     RenderKind,
-    RenderState,
     ReportingPeriod,
     ReportRender,
     ScrutinyReport,
 )
+from csp.models.jobs import JobGivenUp
 from csp.models.reports import RENDER_STEPS, Progress
 from csp.reports.context import ReportContent, build_report
-from csp.reports.render import html_to_pdf, pdf_progress, render_html
-
-logger = logging.getLogger(__name__)
+from csp.reports.render import html_to_pdf, render_html
 
 
 def report_content(report: ScrutinyReport) -> ReportContent:
@@ -70,26 +68,15 @@ def report_pdf(
         if progress:
             progress(1, RENDER_STEPS[0])
         html = report_html(report)
-    if progress is None:
-        return html_to_pdf(html)
-
-    pages = 0
-
-    def heard(step: str, what: str, page: int | None) -> None:
-        nonlocal pages
-        number = 3 if step == "5" else 4 if step in {"6", "7"} else 2
-        if page and page > pages:
-            pages = page
-            what = f"{what}: page {page}"
-        elif page:  # WeasyPrint goes through them again to settle the page numbers
-            what = f"Checking the page numbers: page {page} of {pages}"
-        progress(number, what)
-
-    with pdf_progress(heard):
-        return html_to_pdf(html)
+    return html_to_pdf(html, progress)
 
 
-def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -> None:
+def issue(
+    report: ScrutinyReport,
+    user: Any,
+    progress: Progress | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
     """Render this draft once and keep the PDF for good; lock the periods it covers.
 
     Stores the bytes with their SHA-256 and size, who issued it and when, and marks the
@@ -100,7 +87,9 @@ def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -
     would hold every other writer back meanwhile). Inside it, the report's document is made
     again and must be exactly the one laid out: if an update was saved in between, or a
     period was reported by another report, ``PlanChangedWhileRendering`` and nothing is
-    issued. ``progress`` is passed on to ``report_pdf``.
+    issued. ``progress`` is passed on to ``report_pdf``; ``before_commit`` is called last inside
+    the transaction, and whatever it raises undoes the issue (a background render marks itself
+    done there).
     """
     report.check_can_issue()
     periods = list(report.periods.all())
@@ -142,30 +131,37 @@ def issue(report: ScrutinyReport, user: Any, progress: Progress | None = None) -
             if period.status != PeriodStatus.REPORTED:
                 period.status = PeriodStatus.REPORTED
                 period.save(update_fields=["status"])
+        if before_commit is not None:
+            before_commit()
 
 
 def run_render(render: ReportRender) -> None:
-    """Make the PDF a render asks for (the worker calls this). Failures are recorded, not raised."""
-    if not render.claim():
-        logger.warning("Report render %s was not waiting to start; not run again", render.pk)
-        return
-    report = ScrutinyReport.objects.select_related("plan").get(pk=render.report_id)
-    try:
+    """Make the PDF a render asks for (the worker calls this). Failures are recorded, not raised.
+
+    A render is a background job (``csp.jobs.run``): it beats a heartbeat while it works, and
+    an issue is committed together with the render's own "done", so a render given up for dead
+    meanwhile issues nothing.
+    """
+
+    def work(render: ReportRender) -> dict[str, Any] | None:
+        report = ScrutinyReport.objects.select_related("plan").get(pk=render.report_id)
         if render.kind == RenderKind.ISSUE:
-            issue(report, render.requested_by, progress=render._note)
-        else:
-            data = report_pdf(report, progress=render._note)
-            render.pdf, render.size = data, len(data)
-    except ValueError as error:  # the model's own refusals say what happened
-        logger.info("Report render %s refused: %s", render.pk, error)
-        render.fail(str(error))
-        return
-    except Exception as error:
-        logger.exception("Report render %s failed", render.pk)
-        reason = f"{type(error).__name__}: {error}"[:300]
-        render.fail(f"The report could not be made: {reason}")
-        return
-    render.state = RenderState.DONE
-    render.progress = "Done"
-    render.finished_at = timezone.now()
-    render.save(update_fields=["state", "progress", "pdf", "size", "finished_at"])
+
+            def still_wanted() -> None:
+                if not render.finish():
+                    raise JobGivenUp(f"Report render {render.pk} was given up")
+
+            issue(report, render.requested_by, progress=render._note, before_commit=still_wanted)
+            return None
+        data = report_pdf(report, progress=render._note)
+        return {"pdf": data, "size": len(data)}
+
+    def failure_message(error: Exception) -> str:
+        return f"The report could not be made: {f'{type(error).__name__}: {error}'[:300]}"
+
+    jobs.run(
+        render,
+        work,
+        failure_message=failure_message,
+        claim={"step": 1, "progress": RENDER_STEPS[0]},
+    )

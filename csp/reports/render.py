@@ -15,10 +15,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import weasyprint
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from csp.reports.context import ReportContent
+from csp.reports.fetcher import StaticOnlyFetcher
 
 PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, title shown, language, alt texts
 
@@ -53,12 +55,35 @@ def render_html(content: ReportContent) -> str:
     )
 
 
-def html_to_pdf(html: str) -> bytes:
-    import weasyprint  # imported here: it is slow to import and only reports need it
+def html_to_pdf(html: str, progress: Callable[[int, str], None] | None = None) -> bytes:
+    """The tagged PDF of ``html``.
 
-    return weasyprint.HTML(string=html, base_url=None).write_pdf(
-        pdf_variant=PDF_VARIANT, pdf_tags=True
-    )
+    ``progress(step, text)``, if given, hears how far WeasyPrint has got, as the progress pages
+    number the steps: 2 setting out the document, 3 laying out pages ("Laying out pages: page
+    12"), 4 writing the PDF.
+    """
+
+    def write() -> bytes:
+        return weasyprint.HTML(
+            string=html, base_url=None, url_fetcher=StaticOnlyFetcher()
+        ).write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+
+    if progress is None:
+        return write()
+    pages = 0
+
+    def heard(step: str, what: str, page: int | None) -> None:
+        nonlocal pages
+        number = 3 if step == "5" else 4 if step in {"6", "7"} else 2
+        if page and page > pages:
+            pages = page
+            what = f"{what}: page {page}"
+        elif page:  # WeasyPrint goes through them again to settle the page numbers
+            what = f"Checking the page numbers: page {page} of {pages}"
+        progress(number, what)
+
+    with pdf_progress(heard):
+        return write()
 
 
 def render_pdf(content: ReportContent) -> bytes:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 from django_tables2 import RequestConfig
@@ -18,10 +18,14 @@ from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing, PageCursor
 from csp.history import action_history
 from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
+from csp.ratelimit import rate_limited
 from csp.tables import ActionTable
-from csp.views.common import visible_or_404
+from csp.views.common import export_too_large, visible_or_404
 
 PAGE_SIZES = (25, 50, 100, 200)
+# Far past the end of any list, so it shows the last page; a larger number would make an OFFSET
+# the database cannot hold (SQLite's is 64-bit: ?page=99999999999999999999999 was a 500).
+MAX_PAGE = 1_000_000
 HISTORY_SHOWN = 50
 
 
@@ -49,8 +53,8 @@ def paginate(
     A page number out of range shows the nearest real page.
     """
     try:
-        number = max(int(request.GET.get("page") or 1), 1)
-    except ValueError:
+        number = min(max(int(request.GET.get("page") or 1), 1), MAX_PAGE)
+    except ValueError:  # "abc", "1e9", "²": the first page
         number = 1
     paginator = Paginator([], per_page)
     paginator.count = listing.count()
@@ -100,14 +104,22 @@ def _ordered_for_export(request: HttpRequest, listing: ActionListing):  # type: 
     return listing.for_export(table.ordered_queryset())
 
 
-def action_export_csv(request: HttpRequest) -> HttpResponse:
+@rate_limited("export", "asked for exports")
+def action_export_csv(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
+    refused = export_too_large(request, listing.queryset.count())
+    if refused:
+        return refused
     rows = action_rows(_ordered_for_export(request, listing), listing.period, request.user)
     return csv_response(rows, "actions.csv")
 
 
-def action_export_xlsx(request: HttpRequest) -> HttpResponse:
+@rate_limited("export", "asked for exports")
+def action_export_xlsx(request: HttpRequest) -> HttpResponseBase:
     listing = _listing_or_sign_in(request)
+    refused = export_too_large(request, listing.queryset.count())
+    if refused:
+        return refused
     rows = action_rows(_ordered_for_export(request, listing), listing.period, request.user)
     return xlsx_response(rows, "actions.xlsx")
 

@@ -163,12 +163,9 @@ class AgencyPage:
 
     @cached_property
     def officers(self) -> list[Officer]:
-        # All its officers, if it is a member of a partnership this visitor sees; else those
-        # leading an action they see.
-        officers = Officer.objects.filter(organisation=self.organisation)
-        if not self.memberships:
-            officers = officers.filter(pk__in=self.led.values("leads__officer_id"))
-        return list(officers)
+        # Only those leading an action this visitor sees in full, or signing in to one of
+        # their own partnerships (Officer.objects.visible_to).
+        return list(Officer.objects.visible_to(self.user).filter(organisation=self.organisation))
 
 
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:

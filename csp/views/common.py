@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import NoReturn, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from csp.access import SignInRequired
 
@@ -36,3 +38,23 @@ def refuse(request: HttpRequest, why: str) -> NoReturn:
     if not request.user.is_authenticated:
         raise SignInRequired
     raise PermissionDenied(why)
+
+
+def export_too_large(request: HttpRequest, actions: int) -> HttpResponse | None:
+    """The refusal for a signed-out visitor's export of more than ``ANONYMOUS_EXPORT_MAX_ACTIONS``
+    actions, saying how to get it; ``None`` when it may go ahead.
+
+    An export is made while the visitor waits, and anyone can ask for one; members (signed in)
+    are not capped.
+    """
+    cap = settings.ANONYMOUS_EXPORT_MAX_ACTIONS
+    if request.user.is_authenticated or actions <= cap:
+        return None
+    response = render(
+        request,
+        "export_too_large.html",
+        {"actions": actions, "cap": cap},
+        status=422,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

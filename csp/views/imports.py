@@ -24,14 +24,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from csp import access
+from csp.importers import uploads
 from csp.importers.columns import FIELDS, IGNORE, PER_PERIOD
 from csp.importers.leads import KEEP, MEMBER, NEW, SITE, LeadChoice, use_site_matches
-from csp.importers.mapping import ColumnChoice, Mapping
+from csp.importers.mapping import ColumnChoice
 from csp.importers.plan_import import ImportConflict, PlanImport
 from csp.importers.reader import MAX_BYTES, SpreadsheetError, read_sheet
-from csp.models import ImportSettings, Partnership
+from csp.models import ImportJob, Partnership
+from csp.models.jobs import JobState
 from csp.models.plans import free_plan_slug
 from csp.quarters import FinancialQuarter, financial_year_of
+from csp.tasks import request_import
 from csp.views.common import refuse, visible_or_404
 
 SESSION_KEY = "plan_imports"
@@ -135,55 +138,17 @@ def _entry(request: HttpRequest, partnership: Partnership, token: str) -> dict[s
     return entry
 
 
-def _plan_import(
-    request: HttpRequest, partnership: Partnership, entry: dict[str, Any]
-) -> tuple[PlanImport | None, Any, str]:
-    """The import as the entry's choices make it, the sheet, and any reason it can't be read."""
-    try:
-        with default_storage.open(entry["path"], "rb") as handle:
-            sheet = read_sheet(entry["name"], handle.read(), sheet=entry.get("sheet"))
-    except FileNotFoundError:
-        raise Http404("This upload has been cleared away: upload the file again.") from None
-    except SpreadsheetError as error:
-        return None, None, str(error)
-    saved = ImportSettings.objects.filter(partnership=partnership).first()
-    districts = [d.name for d in partnership.districts.all()]
-    mapping = None
-    if entry.get("mapping"):
-        try:
-            mapping = Mapping.from_json(
-                entry["mapping"], districts=districts, default_year=entry["first_year"]
-            )
-        except ValueError:
-            mapping = None
-    leads = {
-        key: LeadChoice.from_json(value, key)
-        for key, value in {**(saved.leads if saved else {}), **entry.get("leads", {})}.items()
-    }
-    header_row = entry.get("header_row")
-    plan_import = PlanImport(
-        partnership,
-        sheet.rows,
-        header_row=header_row - 1 if header_row and mapping is None else None,
-        plan_slug=entry["plan_slug"],
-        plan_title=entry["title"],
-        first_year=entry["first_year"],
-        mapping=mapping,
-        leads=leads,
-        extend_span=entry.get("extend_span", False),
-        saved_mapping=saved.columns if saved else None,
-        user=request.user,
-    )
-    return plan_import, sheet, ""
-
-
 def preview(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     partnership = _coordinated(request, slug)
     entry = _entry(request, partnership, token)
     if entry.get("done"):
         messages.info(request, "This spreadsheet has been imported already.")
         return redirect("plan-dashboard", slug=entry["done"])
-    plan_import, sheet, unreadable = _plan_import(request, partnership, entry)
+    try:
+        loaded = uploads.load(partnership, entry, request.user)
+    except uploads.UploadGone:
+        raise Http404("This upload has been cleared away: upload the file again.") from None
+    plan_import, sheet, unreadable = loaded.plan_import, loaded.sheet, loaded.unreadable
     if request.method == "POST" and plan_import is not None:
         action = request.POST.get("action", "update")
         if action == "import":
@@ -219,6 +184,20 @@ def _import(
     if plan_import.new_organisations and not confirmed:
         messages.error(request, "Tick the box to add the new organisations, or choose otherwise.")
         return redirect(request.path)
+    if uploads.is_long(plan_import) and plan_import.ok:
+        job = request_import(
+            partnership,
+            token,
+            {
+                **entry,
+                "confirm_new_organisations": confirmed,
+                "fingerprint": _fingerprint_of(fingerprint),
+            },
+            request.user,
+        )
+        entry["job"] = job.pk
+        request.session.modified = True
+        return redirect("plan-import-job", slug=partnership.slug, token=token)
     try:
         plan = plan_import.commit(
             confirm_new_organisations=confirmed, fingerprint=_fingerprint_of(fingerprint)
@@ -268,6 +247,32 @@ def _changes_choices(post: Any, entry: dict[str, Any], plan_import: PlanImport, 
         return True
     decided = {g.key: g.choice.as_json() for g in plan_import.groups if g.choice is not None}
     return any(decided.get(key) != value for key, value in trial["leads"].items())
+
+
+def import_job(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """How the background import of a long sheet is going; the plan when it is done."""
+    partnership = _coordinated(request, slug)
+    entry = _entry(request, partnership, token)
+    job = ImportJob.objects.filter(
+        partnership=partnership, token=token, pk=entry.get("job")
+    ).first()
+    if job is None:
+        raise Http404("No import of this spreadsheet has been started.")
+    job.give_up_if_stale()
+    if job.state == JobState.DONE and job.plan is not None:
+        entry["done"] = job.plan.slug
+        request.session.modified = True
+    return render(
+        request,
+        "plans/import_job.html",
+        {
+            "partnership": partnership,
+            "entry": entry,
+            "token": token,
+            "job": job,
+            "refresh_seconds": 3,
+        },
+    )
 
 
 def _fingerprint_of(text: str) -> list[tuple[int, int]] | None:
@@ -391,6 +396,7 @@ def _context(
         columns=[(info, plan_import.mapping.choice(info.index)) for info in plan_import.columns],
         members=sorted(getattr(plan_import, "members", []), key=lambda o: o.name.casefold()),
         fingerprint=",".join(f"{pk}:{version}" for pk, version in plan_import.fingerprint),
+        long=uploads.is_long(plan_import),
         priorities=list(plan_import.priorities.values()),
     )
     return context

@@ -5,12 +5,13 @@ from __future__ import annotations
 import tempfile
 from typing import IO
 
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 
 from csp.exports import csv_response
 from csp.importers.export import XLSX_CONTENT_TYPE, table_rows, write_template, write_xlsx
-from csp.models import Plan
-from csp.views.common import visible_or_404
+from csp.models import Action, Plan
+from csp.ratelimit import rate_limited
+from csp.views.common import export_too_large, visible_or_404
 
 
 def _plan(request: HttpRequest, slug: str) -> Plan:
@@ -30,15 +31,27 @@ def _xlsx(handle: IO[bytes], filename: str) -> FileResponse:
     )
 
 
-def plan_export_xlsx(request: HttpRequest, slug: str) -> FileResponse:
+def _too_large(request: HttpRequest, plan: Plan) -> HttpResponse | None:
+    return export_too_large(request, Action.objects.visible_to(request.user).in_plan(plan).count())
+
+
+@rate_limited("export", "asked for exports")
+def plan_export_xlsx(request: HttpRequest, slug: str) -> HttpResponseBase:
     plan = _plan(request, slug)
+    refused = _too_large(request, plan)
+    if refused:
+        return refused
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     write_xlsx(plan, handle, request.user)
     return _xlsx(handle, f"{plan.slug}.xlsx")
 
 
-def plan_export_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+@rate_limited("export", "asked for exports")
+def plan_export_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     plan = _plan(request, slug)
+    refused = _too_large(request, plan)
+    if refused:
+        return refused
     return csv_response(table_rows(plan, request.user), f"{plan.slug}.csv")
 
 

@@ -32,7 +32,8 @@ from csp.models import (
     ReportSection,
     ScrutinyReport,
 )
-from csp.models.reports import DEFAULT_COMMITTEE, UNFINISHED
+from csp.models.jobs import UNFINISHED
+from csp.models.reports import DEFAULT_COMMITTEE
 from csp.reports import issuing
 from csp.reports.context import paragraphs, report_texts
 from csp.tasks import request_render
@@ -323,7 +324,7 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
         "style-src 'self'", f"style-src 'self' {hashes}"
     )
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -338,7 +339,7 @@ def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(report)
         response = HttpResponse(issuing.report_pdf(report), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{report.filename}"'
-        response["Cache-Control"] = "no-store"
+        response["Cache-Control"] = "private, no-store"
         return response
     etag = f'"{report.sha256}"'
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
@@ -385,7 +386,7 @@ def report_render(request: HttpRequest, pk: int, render_pk: int) -> HttpResponse
     without JavaScript and is not script, so the Content Security Policy allows it).
     """
     render_ = _report_render(request, pk, render_pk)
-    render_.fail_if_abandoned()
+    render_.give_up_if_stale()
     report = render_.report
     response = render(
         request,
@@ -410,5 +411,5 @@ def report_render_pdf(request: HttpRequest, pk: int, render_pk: int) -> HttpResp
     data = ReportRender.objects.only("pdf").get(pk=render_.pk).pdf_bytes()
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{render_.report.filename}"'
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -526,6 +526,11 @@ class GeneratedSet:
                 Q(period__plan__in=plan_ids) | Q(priority__plan__in=plan_ids)
             ).delete()
         )
+        # A reported period refuses to be deleted, so its plan too. These are made up, never
+        # put before a committee: un-reported plainly (no history for a row about to go).
+        models.QuerySet(ReportingPeriod).filter(plan__in=plan_ids).update(
+            status=PeriodStatus.CLOSED
+        )
         record(Plan.objects.filter(pk__in=plan_ids).delete())
         record(self.partnerships.delete())
         record(Officer.objects.filter(organisation__in=organisation_ids).delete())

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csp', '0007_report_renders'),
+        ('csp', '0009_agency_report_renders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

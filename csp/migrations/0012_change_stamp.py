@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csp', '0008_import_settings'),
+        ('csp', '0011_import_jobs'),
     ]
 
     operations = [
