@@ -7,7 +7,6 @@ message naming the variable; see ``csp.env``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -17,7 +16,9 @@ from csp.env import (
     database_from_url,
     env_bool,
     env_choice,
+    env_dotted_path,
     env_int,
+    env_json_object,
     env_list,
     env_rate,
     env_str,
@@ -176,6 +177,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # workers) CACHE_URL must name a Redis server, so they count together.
 CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
 
+# Sessions are kept in the database, which every app server reads. SESSION_STORE=cached_db
+# keeps a copy in the cache too (one query less per request), which must then be Redis: one
+# process's memory would keep a signed-out session alive in the others. csp.sessions does
+# without the cache while Redis is away, and keeps each copy at most SESSION_CACHE_SECONDS.
+SESSION_STORE = env_choice("SESSION_STORE", {"db", "cached_db"}, "db")
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 60, minimum=1)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+if SESSION_STORE == "cached_db":
+    if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        raise ImproperlyConfigured(
+            "SESSION_STORE: cached_db needs CACHE_URL to name the Redis server every app "
+            "server shares"
+        )
+    SESSION_ENGINE = "csp.sessions"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -195,10 +211,17 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the static files each app server serves (WhiteNoise).
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Every file the app keeps (uploads waiting between the import's steps) goes through Django's
+# storage API (``default_storage``), never a path: a folder (MEDIA_ROOT) by default, which
+# every app server and worker must share; with several machines, S3-compatible object storage
+# or any other backend by configuration, e.g. django-storages':
+# FILE_STORAGE=storages.backends.s3.S3Storage FILE_STORAGE_OPTIONS='{"bucket_name": "csp"}'.
+FILE_STORAGE = env_dotted_path("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE, "OPTIONS": env_json_object("FILE_STORAGE_OPTIONS")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -250,12 +273,7 @@ LOGGING = {
 # Background work (long scrutiny reports) with the Django tasks API. By default the tasks wait
 # in the database and `manage.py db_worker` runs them: no other server to keep. Any Django
 # tasks backend can be named instead, e.g. django_tasks_rq.RQBackend with REDIS_URL set.
-TASKS_BACKEND = env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
-if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+", TASKS_BACKEND):
-    raise ImproperlyConfigured(
-        f"TASKS_BACKEND: expected a backend's dotted path such as "
-        f"django_tasks_db.DatabaseBackend, got {TASKS_BACKEND!r}"
-    )
+TASKS_BACKEND = env_dotted_path("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
 if TASKS_BACKEND.startswith("django_tasks_rq."):
     REDIS_URL = env_str("REDIS_URL")
