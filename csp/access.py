@@ -117,6 +117,25 @@ def is_coordinator(user: AnyUser, partnership_id: int) -> bool:
     )
 
 
+def coordinators(partnership_id: int) -> QuerySet[Any, Any]:
+    """The active users who coordinate this partnership, by name."""
+    return (
+        apps.get_model("auth", "User")
+        .objects.filter(
+            is_active=True,
+            partnership_roles__partnership_id=partnership_id,
+            partnership_roles__role="coordinator",
+        )
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+def display_name(user: Any) -> str:
+    """How the pages name a person: their full name, else their sign-in name."""
+    return user.get_full_name() or user.get_username()
+
+
 def coordinated_partnership_ids(user: AnyUser) -> set[int] | None:
     """The partnerships ``user`` coordinates, in one query; ``None`` means all (a superuser)."""
     if user.is_superuser:

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import Any, TypeVar
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -47,9 +48,11 @@ from csp.models import (
     Organisation,
     PartnershipRole,
     PeriodStatus,
+    PersonalLink,
     Priority,
     QuarterlyUpdate,
     ReportingPeriod,
+    UpdateComment,
     UpdateState,
     UpdateStatus,
 )
@@ -67,6 +70,8 @@ STATES = [
     UpdateState.ACCEPTED,
 ]
 STATE_LABELS = {MISSING: "Missing"} | {s.value: s.label for s in UpdateState}
+SHARED_LABEL = "Shared by two or more leads"
+NOBODY_LABEL = "Owed by nobody (no lead)"
 FINISHED = (UpdateStatus.COMPLETE, UpdateStatus.NO_LONGER_REQUIRED)
 
 
@@ -111,13 +116,25 @@ class Slot:
 
     @property
     def is_editable(self) -> bool:
-        """Open to its leads: in an open period while not submitted or accepted, or in amendment."""
+        """Open to its leads: in an open period while not submitted or accepted; once the
+        period is closed, while it is returned to them (until the period is reported); or
+        when re-opened for an amendment."""
         if self.in_amendment:
             return self.state != UpdateState.ACCEPTED
+        if self.period.status == PeriodStatus.CLOSED:
+            return self.state == UpdateState.RETURNED
         return self.period.status == PeriodStatus.OPEN and self.state in (
             MISSING,
             UpdateState.DRAFT,
             UpdateState.RETURNED,
+        )
+
+    @property
+    def can_withdraw(self) -> bool:
+        """May its leads take it back to change it: submitted, not accepted, and still theirs to
+        change once it is a draft again (the period open, or the update in amendment)."""
+        return self.state == UpdateState.SUBMITTED and (
+            self.period.status == PeriodStatus.OPEN or self.in_amendment
         )
 
     @property
@@ -128,7 +145,19 @@ class Slot:
     def owed_by(self) -> str:
         if self.all_partners:
             return "All partners"
+        if self.is_owed_by_nobody:
+            return "Nobody: the action has no lead"
         return ", ".join(o.short_name or o.name for o in self.lead_organisations)
+
+    @property
+    def is_owed_by_nobody(self) -> bool:
+        """An action with no lead organisation: expected, but no one is asked for it."""
+        return not self.responsible_ids
+
+    @property
+    def owing_leads(self) -> list[Organisation]:
+        """The action's lead organisations that owe this slot (co-leads: more than one)."""
+        return [o for o in self.lead_organisations if o.pk in self.responsible_ids]
 
 
 @dataclass
@@ -138,6 +167,10 @@ class Completeness:
     label: str
     counts: Counter[str] = field(default_factory=Counter)
     late: int = 0
+    # Of an organisation's row: slots it owes together with another lead, counted apart (in
+    # the "shared" row) so that the rows add up to the total.
+    shared: int = 0
+    organisation_id: int | None = None  # of an organisation's row
 
     @property
     def expected(self) -> int:
@@ -206,6 +239,8 @@ class PeriodSlots:
             .select_related("author", "district", "organisation")
             .prefetch_related(
                 "figures__measure",
+                "evidence",
+                Prefetch("comments", queryset=UpdateComment.objects.select_related("author")),
                 Prefetch(
                     "amendments",
                     queryset=Amendment.objects.filter(closed_at=None),
@@ -298,16 +333,46 @@ class PeriodSlots:
         return Completeness.of("All updates", self.slots)
 
     def by_organisation(self) -> list[Completeness]:
-        """A row per member organisation owing updates, "All partners" actions counted apart."""
+        """A row per member organisation owing updates, then the rows every slot counts in once.
+
+        An organisation's row counts the slots it owes alone; a slot two or more lead
+        organisations owe together counts once, in the "shared" row (and in each co-lead's
+        ``shared`` column); "All partners" actions and actions with no lead have rows of their
+        own. So the rows add up to ``totals``.
+        """
         rows: dict[str, Completeness] = {}
+        shared = Completeness(SHARED_LABEL)
+        all_partners = Completeness("All partners")
+        nobody = Completeness(NOBODY_LABEL)
         for slot in self.slots:
             if slot.all_partners:
-                rows.setdefault("~all", Completeness("All partners")).add(slot)
+                all_partners.add(slot)
                 continue
-            for organisation in slot.lead_organisations:
-                if organisation.pk in slot.responsible_ids:
-                    rows.setdefault(organisation.name, Completeness(organisation.name)).add(slot)
-        return [rows[k] for k in sorted(rows)]
+            if slot.is_owed_by_nobody:
+                nobody.add(slot)
+                continue
+            leads = slot.owing_leads
+            for organisation in leads:
+                row = rows.setdefault(
+                    organisation.name,
+                    Completeness(organisation.name, organisation_id=organisation.pk),
+                )
+                if len(leads) == 1:
+                    row.add(slot)
+                else:
+                    row.shared += 1
+            if len(leads) > 1:
+                shared.add(slot)
+        found = [rows[k] for k in sorted(rows)]
+        return found + [row for row in (shared, all_partners, nobody) if row.expected]
+
+    def owed_by_nobody(self) -> list[Action]:
+        """Actions the period expects updates for that no organisation leads: to be fixed."""
+        seen: dict[int, Action] = {}
+        for slot in self.slots:
+            if slot.is_owed_by_nobody and not slot.all_partners:
+                seen.setdefault(slot.action.pk, slot.action)
+        return list(seen.values())
 
     def by_priority(self) -> list[Completeness]:
         rows: dict[int, Completeness] = {}
@@ -317,6 +382,19 @@ class PeriodSlots:
                 priority.number, Completeness(f"{priority.number}. {priority.title}")
             ).add(slot)
         return [rows[k] for k in sorted(rows)]
+
+    def link_recipients(self) -> dict[int, tuple[PersonalLink, list[Slot]]]:
+        """Outstanding slots by the user id of each working personal link of the period."""
+        owed = {}
+        for link in PersonalLink.objects.filter(period=self.period).usable():
+            slots = [
+                s
+                for s in self.slots
+                if s.is_outstanding and link.organisation_id in s.responsible_ids
+            ]
+            if slots:
+                owed[link.user_id] = (link, slots)
+        return owed
 
     def recipients(self) -> dict[int, list[Slot]]:
         """Outstanding slots by the id of each user who may write them (for reminders)."""
@@ -396,6 +474,7 @@ def save_update(
     user: access.AnyUser,
     submit: bool,
     organisation_ids: set[int] | None = None,
+    history_reason: str = "",
 ) -> QuarterlyUpdate:
     """Save ``data`` as ``slot``'s update, as a draft or submitted; refuses a stale edit.
 
@@ -403,7 +482,8 @@ def save_update(
     claimed with a conditional UPDATE first, so of two editors holding the same version only
     one can save: the other gets ``EditConflict`` with the text now stored, and nothing of
     theirs is written. Call inside a transaction. ``organisation_ids``: the user's, if the
-    caller has them already (a page saving many updates asks once).
+    caller has them already (a page saving many updates asks once). The history records
+    ``user`` as who saved it, and ``history_reason`` (a personal link's holder) with it.
     """
     # Hold the period's row until this transaction ends: issuing a report takes the same lock
     # before it checks its document and locks the period, so a submit either lands before that
@@ -434,6 +514,7 @@ def save_update(
         update.submitted_at = timezone.now()
     elif update.state != UpdateState.RETURNED:
         update.state = UpdateState.DRAFT
+    _record_as(update, user, history_reason)
     try:
         with transaction.atomic():
             update.save()
@@ -445,14 +526,34 @@ def save_update(
         figure = existing.get(measure_id)
         if value is None:
             if figure is not None:
-                figure.delete()
+                _record_as(figure, user, history_reason).delete()
         elif figure is None:
-            MeasureFigure.objects.create(update=update, measure_id=measure_id, value=value)
+            _record_as(
+                MeasureFigure(update=update, measure_id=measure_id, value=value),
+                user,
+                history_reason,
+            ).save()
         elif figure.value != value:
             figure.value = value
-            figure.save()
+            _record_as(figure, user, history_reason).save()
     slot.update = update
     return update
+
+
+M = TypeVar("M", QuarterlyUpdate, MeasureFigure)
+
+
+def _record_as(record: M, user: access.AnyUser, reason: str) -> M:
+    """Have django-simple-history record ``user`` (and ``reason``) as who made this change.
+
+    Said to the record itself rather than left to the request, so that a save by a personal
+    link's holder, who is not signed in, is recorded as theirs too.
+    """
+    if user.is_authenticated:
+        record._history_user = user  # type: ignore[union-attr]
+    if reason:
+        record._change_reason = reason  # type: ignore[union-attr]
+    return record
 
 
 def _current(slot: Slot) -> QuarterlyUpdate | None:
@@ -466,8 +567,44 @@ def _current(slot: Slot) -> QuarterlyUpdate | None:
     )
 
 
+def withdraw(
+    slot: Slot, version: int, *, user: access.AnyUser | None = None, history_reason: str = ""
+) -> QuarterlyUpdate:
+    """Take back a submitted update that has not been accepted yet: it is a draft again.
+
+    ``version`` is the one the officer read; if the coordinator accepted or returned it since,
+    the claim fails and nothing changes.
+    """
+    update = slot.update
+    if update is None or not slot.can_withdraw:
+        state = slot.state_label.lower()
+        if slot.state == UpdateState.SUBMITTED:
+            raise Refused(
+                f"{slot.action.reference} {slot.district_label} cannot be withdrawn now: "
+                f"{slot.period.label} is {slot.period.get_status_display().lower()}. "
+                "Ask the coordinator to return it to you."
+            )
+        raise Refused(
+            f"{slot.action.reference} {slot.district_label} is {state}: "
+            "only a submitted update that has not been accepted can be withdrawn."
+        )
+    refuse_if_locked(update.period, update)
+    with transaction.atomic():
+        # The same lock as saving: a report being issued sees the update before or after.
+        list(ReportingPeriod.objects.select_for_update().filter(pk=slot.period.pk).values("pk"))
+        _claim(update, version)
+        update.state = UpdateState.DRAFT
+        update.submitted_at = None
+        if user is not None:
+            _record_as(update, user, history_reason)
+        update.save(update_fields=["state", "submitted_at", "version", "updated_at"])
+    return update
+
+
 def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
-    """Periods whose updates ``user`` may be writing: open ones, and any with an amendment."""
+    """Periods whose updates ``user`` may be writing: open ones, closed ones with an update
+    returned to its lead, and any with an amendment. (Whether one of them is ``user``'s to
+    write is for ``PeriodSlots.for_user`` to say.)"""
     partnerships = PartnershipRole.objects.filter(
         user_id=user.pk, role__in=access.WRITING_ROLES
     ).values("partnership_id")
@@ -475,6 +612,7 @@ def open_periods_for(user: access.AnyUser) -> QuerySet[ReportingPeriod]:
         ReportingPeriod.objects.filter(plan__partnership_id__in=partnerships)
         .filter(
             Q(status=PeriodStatus.OPEN)
+            | Q(status=PeriodStatus.CLOSED, updates__state=UpdateState.RETURNED)
             | Q(updates__amendments__closed_at__isnull=True, updates__amendments__isnull=False)
         )
         .distinct()
@@ -524,8 +662,11 @@ def accept(update: QuarterlyUpdate, version: int) -> bool:
     return amendment is not None
 
 
-def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
-    """Send an update back to its lead with the coordinator's comment."""
+def return_to_lead(
+    update: QuarterlyUpdate, version: int, comment: str, by: access.AnyUser | None = None
+) -> None:
+    """Send an update back to its lead with the coordinator's comment, which joins the update's
+    conversation."""
     if update.state not in (UpdateState.SUBMITTED, UpdateState.ACCEPTED):
         raise Refused(
             f"{update_name(update)} is {update.get_state_display().lower()}: "
@@ -537,6 +678,13 @@ def return_to_lead(update: QuarterlyUpdate, version: int, comment: str) -> None:
         update.state = UpdateState.RETURNED
         update.return_comment = comment
         update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+        UpdateComment.objects.create(
+            update=update, author=_user_or_none(by), text=comment, is_return=True
+        )
+
+
+def _user_or_none(user: access.AnyUser | None) -> Any:
+    return user if user is not None and user.is_authenticated else None
 
 
 def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | None) -> None:
@@ -559,6 +707,12 @@ def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | 
             update.return_comment = reason
             update.version += 1
             update.save(update_fields=["state", "return_comment", "version", "updated_at"])
+            UpdateComment.objects.create(
+                update=update,
+                author=_user_or_none(user),
+                text=f"Re-opened for an amendment: {reason}",
+                is_return=True,
+            )
     except IntegrityError:
         raise Refused(f"{update_name(update)} is already open for amendment.") from None
 
@@ -570,7 +724,8 @@ def open_amendment(update: QuarterlyUpdate, reason: str, user: access.AnyUser | 
 MOVES = {
     PeriodStatus.CLOSED: (
         PeriodStatus.OPEN,
-        "{label} is closed. Leads can no longer change their updates.",
+        "{label} is closed. Leads can no longer change their updates, except those returned "
+        "to them, until the period is reported.",
     ),
     PeriodStatus.OPEN: (PeriodStatus.CLOSED, "{label} is open again for updates."),
     PeriodStatus.REPORTED: (
@@ -583,6 +738,29 @@ REFUSALS = {
     PeriodStatus.OPEN: "Only a closed period can be re-opened; {label} is {status}.",
     PeriodStatus.REPORTED: "Close {label} before marking it reported; it is {status}.",
 }
+
+
+@dataclass
+class ClosingCheck:
+    """What closing ``period`` would leave behind, for the coordinator to decide on."""
+
+    slots: PeriodSlots
+
+    @property
+    def missing(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state in (MISSING, UpdateState.DRAFT)]
+
+    @property
+    def returned(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state == UpdateState.RETURNED]
+
+    @property
+    def awaiting_review(self) -> list[Slot]:
+        return [s for s in self.slots.slots if s.state == UpdateState.SUBMITTED]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing and not self.returned
 
 
 def move_period(period: ReportingPeriod, to: PeriodStatus) -> None:

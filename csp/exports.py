@@ -1,8 +1,11 @@
 """CSV and Excel exports of the action list, built from plain values, never model instances.
 
 An export holds every row the list's filters select (all pages) in the list's order, with one
-column per district for the period's update text. Rows are read in chunks, each chunk costing
-three small queries (leads, districts, updates), so memory stays flat however long the list.
+column per district for the period's update text. Where any of the actions has measures, each
+action's measures and targets are written as the plan spreadsheet writes them ("Visits (target:
+100)"), and the period's figures in a column per district beside its updates ("Visits: 85"), so
+the file reads back through the importer. Rows are read in chunks, each chunk costing a few small
+queries (leads, districts, measures, updates, figures), so memory stays flat however long the list.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -20,10 +24,13 @@ from openpyxl.utils import get_column_letter
 
 from csp import access
 from csp.access import member_partnership_ids
+from csp.importers.columns import figure_line, measure_line
 from csp.models import (
     ActionLead,
     ActionQuerySet,
     District,
+    Measure,
+    MeasureFigure,
     QuarterlyUpdate,
     ReportingPeriod,
     UpdateStatus,
@@ -56,6 +63,7 @@ def action_rows(
 ) -> Iterator[list[Any]]:
     """The header, then one row per action of ``queryset``, in its order."""
     districts = _district_columns(queryset)
+    measured = Measure.objects.filter(action__in=queryset.values("pk")).exists()
     period_label = period.label if period else "latest"
     yield [
         "Ref",
@@ -67,10 +75,12 @@ def action_rows(
         "Lead agency / officer",
         "Lead as written",
         "Timescale",
+        *(["Measures / targets"] if measured else []),
         "Districts",
         f"Status ({period_label})",
         "Last update",
         *(f"Update {period_label} – {name}" for name in districts),
+        *(f"Figures {period_label} – {name}" for name in districts if measured),
         f"Risks and dependencies {period_label}",
     ]
     statuses = dict(UpdateStatus.choices)
@@ -79,7 +89,9 @@ def action_rows(
         ids = [row[0] for row in chunk]
         leads = _leads(ids)
         covered = _districts(ids)
+        measures = _measures(ids) if measured else {}
         updates, risks = reader.read(ids)
+        figures = reader.figures(ids) if measured else {}
         for (
             pk,
             plan,
@@ -105,10 +117,12 @@ def action_rows(
                 "; ".join(leads.get(pk, [])),
                 lead_text,
                 timescale,
+                *(["\n".join(measures.get(pk, []))] if measured else []),
                 ", ".join(covered.get(pk, [])) or "All",
                 statuses.get(status, "No update"),
                 FinancialQuarter.from_key(last_quarter).label if last_quarter else "",
                 *(updates.get((pk, name), "") for name in districts),
+                *("\n".join(figures.get((pk, name), [])) for name in districts if measured),
                 "\n".join(risks.get(pk, [])),
             ]
 
@@ -150,6 +164,18 @@ def _leads(ids: list[int]) -> dict[int, list[str]]:
     return leads
 
 
+def _measures(ids: list[int]) -> dict[int, list[str]]:
+    measures: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        Measure.objects.filter(action_id__in=ids)
+        .order_by("action_id", "number")
+        .values_list("action_id", "description", "target_text")
+    )
+    for action_id, description, target in rows:
+        measures[action_id].append(measure_line(description, target))
+    return measures
+
+
 def _districts(ids: list[int]) -> dict[int, list[str]]:
     covered: dict[int, list[str]] = defaultdict(list)
     through = District.actions.through.objects.filter(action_id__in=ids).order_by("district__name")
@@ -183,14 +209,21 @@ class UpdateTexts:
             else set()
         )
 
+    def _hidden(self, restricted: bool, partnership_id: int) -> bool:
+        return restricted and not self.sees_all and partnership_id not in self.members
+
+    def _updates(self, ids: list[int]) -> QuerySet[QuarterlyUpdate]:
+        return QuarterlyUpdate.objects.reported().filter(
+            action_id__in=ids, period_id__in=self.period_ids
+        )
+
     def read(self, ids: list[int]) -> tuple[dict[tuple[int, str], str], dict[int, list[str]]]:
         updates: dict[tuple[int, str], str] = {}
         risks: dict[int, list[str]] = defaultdict(list)
         if not self.period_ids:
             return updates, risks
         rows = (
-            QuarterlyUpdate.objects.reported()
-            .filter(action_id__in=ids, period_id__in=self.period_ids)
+            self._updates(ids)
             .order_by("action_id", "district__name")
             .values_list(
                 "action_id",
@@ -202,12 +235,34 @@ class UpdateTexts:
             )
         )
         for action_id, district, progress, risk, restricted, partnership_id in rows:
-            if restricted and not self.sees_all and partnership_id not in self.members:
+            if self._hidden(restricted, partnership_id):
                 continue
             updates[(action_id, district or WHOLE_AREA)] = progress
             if risk:
                 risks[action_id].append(f"{district}: {risk}" if district else risk)
         return updates, risks
+
+    def figures(self, ids: list[int]) -> dict[tuple[int, str], list[str]]:
+        """Each action's figures for the quarter, by district, as "Visits: 85" lines."""
+        figures: dict[tuple[int, str], list[str]] = defaultdict(list)
+        if not self.period_ids:
+            return figures
+        rows = (
+            MeasureFigure.objects.filter(update__in=self._updates(ids))
+            .order_by("update__action_id", "update__district__name", "measure__number")
+            .values_list(
+                "update__action_id",
+                "update__district__name",
+                "measure__description",
+                "value",
+                "update__is_restricted",
+                "update__period__plan__partnership_id",
+            )
+        )
+        for action_id, district, description, value, restricted, partnership_id in rows:
+            if not self._hidden(restricted, partnership_id):
+                figures[(action_id, district or WHOLE_AREA)].append(figure_line(description, value))
+        return figures
 
 
 class _Echo:
@@ -235,7 +290,13 @@ def xlsx_response(rows: Iterator[list[Any]], filename: str) -> FileResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Actions")
     header = next(rows)
-    widths = {"Ref": 8, "Action": 60, "Outcomes / measures": 50, "Strategic objective": 40}
+    widths = {
+        "Ref": 8,
+        "Action": 60,
+        "Outcomes / measures": 50,
+        "Strategic objective": 40,
+        "Measures / targets": 40,
+    }
     for index, title in enumerate(header):
         letter = get_column_letter(index + 1)
         sheet.column_dimensions[letter].width = widths.get(

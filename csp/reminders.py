@@ -2,9 +2,10 @@
 
 For each open period with a deadline, everyone ``PeriodSlots.recipients`` names (officers whose
 organisation owes missing, draft or returned updates) gets at most one "deadline coming up" and
-one "overdue" e-mail, listing what they owe. Each e-mail sent is recorded as a ``Reminder``; the
-record is what makes ``manage.py send_reminders`` safe to run every day from cron. Inactive
-accounts are left out.
+one "overdue" e-mail, listing what they owe. So does the holder of each working personal link
+whose organisation owes updates, with the link in the e-mail instead of My updates. Each e-mail
+sent is recorded as a ``Reminder``; the record is what makes ``manage.py send_reminders`` safe
+to run every day from cron. Inactive accounts are left out.
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from csp.cycle import PeriodSlots, Slot
-from csp.models import Officer, PeriodStatus, Reminder, ReminderKind, ReportingPeriod
+from csp.models import (
+    Officer,
+    Organisation,
+    PeriodStatus,
+    PersonalLink,
+    Reminder,
+    ReminderKind,
+    ReportingPeriod,
+)
 
 MY_UPDATES_PATH = "/updates/"
 KIND_WORDS = {ReminderKind.DUE_SOON: "due-soon", ReminderKind.OVERDUE: "overdue"}
@@ -46,6 +56,7 @@ class ReminderResult:
     slots: list[Slot]
     outcome: Outcome
     error: str = ""
+    link: PersonalLink | None = None  # the holder of a personal link, rather than an officer
 
     @property
     def email(self) -> str:
@@ -99,28 +110,93 @@ def send_reminders(
         kind = kind_due(period, today, days_before)
         if kind is None:
             continue
-        owed = PeriodSlots(period).recipients()
-        users = User.objects.filter(pk__in=owed, is_active=True).order_by("username")
-        already = set(
-            Reminder.objects.filter(period=period, kind=kind).values_list("user_id", flat=True)
+        expected = PeriodSlots(period)
+        results += _remind(
+            period,
+            kind,
+            expected.recipients(),
+            expected.link_recipients(),
+            today=today,
+            dry_run=dry_run,
+            base_url=base_url,
         )
-        names = _officer_names(owed)
-        for user in users:
-            result = ReminderResult(
-                user=user,
-                name=user.get_full_name() or names.get(user.pk) or user.get_username(),
-                period=period,
-                kind=kind,
-                slots=owed[user.pk],
-                outcome=Outcome.WOULD_SEND if dry_run else Outcome.SENT,
-            )
-            if user.pk in already:
-                result.outcome = Outcome.ALREADY_SENT
-            elif not result.email:
-                result.outcome = Outcome.NO_EMAIL
-            elif not dry_run:
-                _send(result, today=today, base_url=base_url)
-            results.append(result)
+    return results
+
+
+def remind_organisation(
+    period: ReportingPeriod, organisation_id: int, today: date, *, base_url: str = ""
+) -> list[ReminderResult]:
+    """A coordinator's "send a reminder now": the reminder ``send_reminders`` would send, now,
+    to the people of one organisation that owes updates in ``period``.
+
+    It is the same reminder with the same record, so it is sent once: someone already reminded
+    (by the command or a coordinator) is not reminded again of the same kind, and the command
+    does not repeat it. Before the deadline it is the "deadline coming up" one, after it the
+    "overdue" one. Each lists only what that organisation owes.
+    """
+    if period.status != PeriodStatus.OPEN:
+        return []
+    deadline = period.deadline
+    kind = (
+        ReminderKind.OVERDUE if deadline is not None and deadline < today else ReminderKind.DUE_SOON
+    )
+    slots = PeriodSlots(period)
+    # Its own people: not those of a co-lead, who owe the same updates but are not being chased.
+    staff = set(
+        Officer.objects.filter(organisation_id=organisation_id).values_list("user_id", flat=True)
+    )
+    owed = {
+        user_id: mine
+        for user_id, owed_slots in slots.recipients().items()
+        if user_id in staff
+        and (mine := [s for s in owed_slots if organisation_id in s.responsible_ids])
+    }
+    links = {
+        user_id: (link, owed_slots)
+        for user_id, (link, owed_slots) in slots.link_recipients().items()
+        if link.organisation_id == organisation_id
+    }
+    return _remind(period, kind, owed, links, today=today, dry_run=False, base_url=base_url)
+
+
+def _remind(
+    period: ReportingPeriod,
+    kind: ReminderKind,
+    owed: dict[int, list[Slot]],
+    links: dict[int, tuple[PersonalLink, list[Slot]]],
+    *,
+    today: date,
+    dry_run: bool,
+    base_url: str,
+) -> list[ReminderResult]:
+    """Send (or, dry, say) a ``kind`` reminder to each active user ``owed`` names, and to each
+    personal link's holder, once."""
+    owed = owed | {user_id: slots for user_id, (_, slots) in links.items()}
+    users = User.objects.filter(pk__in=owed, is_active=True).order_by("username")
+    already = set(
+        Reminder.objects.filter(period=period, kind=kind).values_list("user_id", flat=True)
+    )
+    names = _officer_names(owed)
+    results = []
+    for user in users:
+        result = ReminderResult(
+            user=user,
+            name=user.get_full_name() or names.get(user.pk) or user.get_username(),
+            period=period,
+            kind=kind,
+            slots=owed[user.pk],
+            outcome=Outcome.WOULD_SEND if dry_run else Outcome.SENT,
+            link=links[user.pk][0] if user.pk in links else None,
+        )
+        if result.link is not None:
+            result.name = result.link.holder_name
+        if user.pk in already:
+            result.outcome = Outcome.ALREADY_SENT
+        elif not result.email:
+            result.outcome = Outcome.NO_EMAIL
+        elif not dry_run:
+            _send(result, today=today, base_url=base_url)
+        results.append(result)
     return results
 
 
@@ -148,18 +224,19 @@ def _send(result: ReminderResult, *, today: date, base_url: str) -> None:
 
 def _message(result: ReminderResult, *, today: date, base_url: str) -> EmailMessage:
     period = result.period
-    assert period.deadline is not None
     context = {
         "name": result.name,
         "partnership": period.plan.partnership,
         "period": period,
         "deadline": period.deadline,
         "overdue": result.kind == ReminderKind.OVERDUE,
-        "days_overdue": (today - period.deadline).days,
-        "days_left": (period.deadline - today).days,
+        "days_overdue": (today - period.deadline).days if period.deadline else 0,
+        "days_left": (period.deadline - today).days if period.deadline else None,
         "slots": result.slots,
         "count": _updates(len(result.slots)),
-        "my_updates_url": base_url.rstrip("/") + MY_UPDATES_PATH,
+        "my_updates_url": base_url.rstrip("/")
+        + (result.link.path() if result.link else MY_UPDATES_PATH),
+        "link": result.link,
     }
     subject = render_to_string("email/reminder_subject.txt", context)
     return EmailMessage(
@@ -177,3 +254,58 @@ def _officer_names(user_ids: Iterable[int]) -> dict[int, str]:
 
 def _updates(count: int) -> str:
     return f"{count} update" if count == 1 else f"{count} updates"
+
+
+@dataclass
+class CoordinatorLine:
+    text: str
+    sent: bool
+
+
+def describe_for_coordinator(
+    results: list[ReminderResult], organisation: Organisation
+) -> list[CoordinatorLine]:
+    """What a coordinator who pressed "send a reminder now" is told, one line per outcome."""
+    if not results:
+        return [
+            CoordinatorLine(
+                f"Nobody at {organisation.name} can be reminded: no one there signs in to write "
+                "the updates it owes, and it has no personal link that still works. Send its "
+                "contact a personal link.",
+                sent=False,
+            )
+        ]
+    by_outcome: dict[Outcome, list[ReminderResult]] = {}
+    for result in results:
+        by_outcome.setdefault(result.outcome, []).append(result)
+    lines = []
+    if sent := by_outcome.get(Outcome.SENT):
+        who = ", ".join(f"{r.name} ({r.email})" for r in sent)
+        lines.append(CoordinatorLine(f"Reminder sent to {who}.", sent=True))
+    if already := by_outcome.get(Outcome.ALREADY_SENT):
+        when = dict(
+            Reminder.objects.filter(
+                period=already[0].period, kind=already[0].kind, user__in=[r.user for r in already]
+            ).values_list("user_id", "sent_at")
+        )
+        who = ", ".join(
+            f"{r.name} on {timezone.localtime(when[r.user.pk]):%-d %B}"
+            if r.user.pk in when
+            else r.name
+            for r in already
+        )
+        lines.append(
+            CoordinatorLine(
+                f"Already sent this reminder ({already[0].kind.label.lower()}), so not sent "
+                f"again: {who}.",
+                sent=False,
+            )
+        )
+    if missing := by_outcome.get(Outcome.NO_EMAIL):
+        who = ", ".join(r.name for r in missing)
+        lines.append(CoordinatorLine(f"No e-mail address, so not reminded: {who}.", sent=False))
+    for failed in by_outcome.get(Outcome.FAILED, []):
+        lines.append(
+            CoordinatorLine(f"Could not send to {failed.name}: {failed.error}", sent=False)
+        )
+    return lines

@@ -7,6 +7,7 @@ message naming the variable; see ``csp.env``.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -300,6 +301,28 @@ if JOB_HEARTBEAT_SECONDS < 1 or JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
         f"a live worker is never taken for dead; got {JOB_STALE_SECONDS} and "
         f"{JOB_HEARTBEAT_SECONDS}"
     )
+
+# A coordinator is e-mailed a digest of the updates submitted for review at most this often.
+COORDINATOR_DIGEST_MINUTES = env_int("COORDINATOR_DIGEST_MINUTES", 60)
+if COORDINATOR_DIGEST_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"COORDINATOR_DIGEST_MINUTES: expected 1 or more, got {COORDINATOR_DIGEST_MINUTES}"
+    )
+
+# The period page posts about six fields for each update an officer owes (status, progress,
+# risks, figures, version, a comment): an officer of a county body owing a few hundred updates
+# passes Django's default of 1,000, which refuses the whole page. The size of what is posted
+# stays bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, Django's default).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
+# Files attached to updates as evidence may be at most this large each (csp.evidence).
+EVIDENCE_MAX_MB = env_int("EVIDENCE_MAX_MB", 10)
+if not 1 <= EVIDENCE_MAX_MB <= 200:
+    raise ImproperlyConfigured(f"EVIDENCE_MAX_MB: expected 1 to 200, got {EVIDENCE_MAX_MB}")
+
+# Personal links (csp.models.PersonalLink) carry django-sesame tokens, which expire: each link
+# at its own period's deadline plus grace (checked on every use), and no token outlives this.
+SESAME_MAX_AGE = datetime.timedelta(days=366)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -7,7 +7,9 @@ from csp.views import (
     actions,
     agencies,
     agency_report,
+    evidence,
     imports,
+    links,
     periods,
     plan_files,
     plans,
@@ -29,6 +31,21 @@ urlpatterns = [
     path("periods/<int:pk>/close/", periods.period_close, name="period-close"),
     path("periods/<int:pk>/reopen/", periods.period_reopen, name="period-reopen"),
     path("periods/<int:pk>/report/", periods.period_report, name="period-report"),
+    path("periods/<int:pk>/accept-all/", periods.accept_all, name="review-accept-all"),
+    path("periods/<int:pk>/remind/", periods.remind_now, name="review-remind"),
+    path("periods/<int:pk>/links/", links.period_links, name="period-links"),
+    path(
+        "periods/<int:pk>/links/<int:link_pk>/revoke/", links.revoke_link, name="period-link-revoke"
+    ),
+    path("periods/<int:pk>/links/<int:link_pk>/send/", links.resend_link, name="period-link-send"),
+    # A partner's personal link: its token is the key, so it is the whole of the address.
+    path("links/<int:pk>/<str:token>/", links.personal_link, name="personal-link"),
+    path(
+        "links/<int:pk>/<str:token>/evidence/<int:evidence_pk>/",
+        evidence.link_evidence_file,
+        name="personal-link-evidence",
+    ),
+    path("evidence/<int:pk>/", evidence.evidence_file, name="evidence"),
     path(
         "periods/<int:pk>/updates/<int:update_pk>/accept/",
         periods.update_accept,
@@ -38,6 +55,11 @@ urlpatterns = [
         "periods/<int:pk>/updates/<int:update_pk>/return/",
         periods.update_return,
         name="review-return",
+    ),
+    path(
+        "periods/<int:pk>/updates/<int:update_pk>/comment/",
+        periods.update_comment,
+        name="review-comment",
     ),
     path(
         "periods/<int:pk>/updates/<int:update_pk>/amend/",
@@ -57,6 +79,7 @@ urlpatterns = [
     path("actions/export.csv", actions.action_export_csv, name="action-export-csv"),
     path("actions/export.xlsx", actions.action_export_xlsx, name="action-export-xlsx"),
     path("actions/<int:pk>/", actions.action_detail, name="action-detail"),
+    path("actions/<int:pk>/follow/", actions.action_follow, name="action-follow"),
     path("agencies/", agencies.agency_list, name="agency-list"),
     path("agencies/<slug:slug>/", agencies.agency_detail, name="agency-detail"),
     path(
@@ -81,6 +104,11 @@ urlpatterns = [
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
     path("reports/<int:pk>/report.pdf", reports.report_pdf, name="report-pdf"),
     path("reports/<int:pk>/preview/", reports.report_preview, name="report-preview"),
+    path(
+        "reports/<int:pk>/ask-to-close/",
+        reports.report_ask_to_close,
+        name="report-ask-to-close",
+    ),
     path("reports/<int:pk>/renders/", reports.report_render_new, name="report-render-new"),
     path("reports/<int:pk>/renders/<int:render_pk>/", reports.report_render, name="report-render"),
     path(

@@ -11,6 +11,8 @@ from tests.html import tables
 pytestmark = pytest.mark.django_db
 
 URL = "/plans/castle-2016-17/"
+# Q2 has accepted updates, so the dashboard opens on it: the tests about Q1 ask for Q1.
+Q1 = f"{URL}?period=2016-17-q1"
 
 
 def status_table(response) -> list[list[str]]:
@@ -34,7 +36,7 @@ def recent_texts(response) -> list[str]:
 
 
 def test_the_table_counts_each_prioritys_actions_by_status_in_q1(alice, cast):
-    response = alice.get(URL)
+    response = alice.get(Q1)
     assert response.status_code == 200
     assert status_table(response) == [
         ["Priority", "Off track", "On track", "Complete", "No update", "Total"],
@@ -62,7 +64,7 @@ def test_each_priority_links_to_its_filtered_action_list(alice, cast):
 
 
 def test_the_chart_is_an_image_with_a_title_and_a_description_of_the_counts(alice, cast):
-    svg = chart(alice.get(URL))
+    svg = chart(alice.get(Q1))
     assert 'role="img"' in svg
     assert 'aria-labelledby="status-chart-title status-chart-desc"' in svg
     assert '<title id="status-chart-title">Actions by status for each priority</title>' in svg
@@ -88,8 +90,8 @@ def test_a_plan_without_actions_says_so_instead_of_a_chart(alice, cast):
     assert "csp-chart" not in html
 
 
-def test_actions_without_an_update_for_the_default_period(alice, cast):
-    response = alice.get(URL)
+def test_actions_without_an_update_for_a_closed_period(alice, cast):
+    response = alice.get(Q1)
     assert missing_refs(response) == ["2.1.2"]
     html = response.content.decode()
     assert "Actions without an update for 2016/17 Q1 (1)" in html
@@ -107,12 +109,12 @@ def test_a_draft_or_returned_update_does_not_count_as_an_update(alice, cast):
     make.update(
         cast.burglary, cast.q1, UpdateStatus.ON_TRACK, cast.south, state=UpdateState.RETURNED
     )
-    assert missing_refs(alice.get(URL)) == ["2.1.2"]
+    assert missing_refs(alice.get(Q1)) == ["2.1.2"]
 
 
 def test_a_submitted_update_counts(alice, cast):
     make.update(cast.burglary, cast.q1, UpdateStatus.NOT_STARTED, state=UpdateState.SUBMITTED)
-    response = alice.get(URL)
+    response = alice.get(Q1)
     assert missing_refs(response) == []
     assert "Every action has an update for this period." in response.content.decode()
 
@@ -181,25 +183,58 @@ def test_the_uncovered_strands_are_called_out(alice, cast):
     ) in " ".join(html.split())
 
 
-def test_the_default_period_is_the_latest_that_is_not_open(alice, cast):
-    make.period(cast.plan, 2016, 3, status=PeriodStatus.REPORTED)
-    make.period(cast.plan, 2016, 4, status=PeriodStatus.OPEN)
+def test_the_dashboard_opens_on_the_latest_period_with_submitted_or_accepted_updates(alice, cast):
+    """Issue 12: it opened on closed Q1 while Q2 was open with updates coming in."""
     response = alice.get(URL)
-    assert response.context["period"].slug == "2016-17-q3"
+    assert response.context["period"] == cast.q2
     assert (
-        '<option value="2016-17-q3" selected>2016/17 Q3 (reported)</option>'
+        '<option value="2016-17-q2" selected>2016/17 Q2 (open)</option>'
         in response.content.decode()
     )
 
 
-def test_the_default_period_is_the_latest_when_all_are_open(alice, cast):
-    cast.q1.status = PeriodStatus.OPEN
-    cast.q1.save()
+def test_a_later_period_with_only_drafts_does_not_move_the_default(alice, cast):
+    q3 = make.period(cast.plan, 2016, 3, status=PeriodStatus.OPEN)
+    make.update(cast.hub, q3, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.DRAFT)
+    make.update(cast.hub, q3, UpdateStatus.ON_TRACK, cast.south, state=UpdateState.RETURNED)
     assert alice.get(URL).context["period"] == cast.q2
+    make.update(cast.patrols, q3, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.SUBMITTED)
+    assert alice.get(URL).context["period"] == q3
+
+
+def test_a_period_whose_only_updates_are_restricted_is_not_the_default_for_a_visitor(
+    client, public
+):
+    q3 = make.period(public.plan, 2016, 3, status=PeriodStatus.OPEN)
+    make.update(public.hub, q3, UpdateStatus.ON_TRACK, public.north, is_restricted=True)
+    assert client.get(URL).context["period"] == public.q2
+    client.force_login(public.alice)
+    assert client.get(URL).context["period"] == q3
+
+
+def test_without_updates_the_default_period_is_the_latest_that_is_not_open(alice, cast):
+    plan = make.plan(cast.castle, title="Quiet", slug="quiet")
+    make.action(make.objective(make.priority(plan, number=1, title="Only")), description="One")
+    make.period(plan, 2016, 1, status=PeriodStatus.CLOSED)
+    make.period(plan, 2016, 2, status=PeriodStatus.REPORTED)
+    make.period(plan, 2016, 3, status=PeriodStatus.OPEN)
+    response = alice.get("/plans/quiet/")
+    assert response.context["period"].slug == "2016-17-q2"
+    assert (
+        '<option value="2016-17-q2" selected>2016/17 Q2 (reported)</option>'
+        in response.content.decode()
+    )
+
+
+def test_without_updates_the_default_period_is_the_latest_when_all_are_open(alice, cast):
+    plan = make.plan(cast.castle, title="Quiet", slug="quiet")
+    make.period(plan, 2016, 1, status=PeriodStatus.OPEN)
+    latest = make.period(plan, 2016, 2, status=PeriodStatus.OPEN)
+    assert alice.get("/plans/quiet/").context["period"] == latest
 
 
 def test_an_unknown_period_falls_back_to_the_default(alice, cast):
-    assert alice.get(f"{URL}?period=2099-00-q1").context["period"] == cast.q1
+    assert alice.get(f"{URL}?period=2099-00-q1").context["period"] == cast.q2
 
 
 def test_a_plan_without_periods_counts_latest_statuses_and_lists_no_missing_actions(alice, cast):
@@ -235,7 +270,7 @@ def test_a_signed_out_visitor_is_asked_to_sign_in(client, cast):
 
 
 def test_a_visitor_sees_a_public_plan_without_restricted_actions_in_the_counts(client, public):
-    response = client.get(URL)
+    response = client.get(Q1)
     assert response.status_code == 200
     assert status_table(response) == [
         ["Priority", "Off track", "On track", "Complete", "No update", "Total"],
@@ -270,7 +305,7 @@ def test_a_visitor_does_not_see_a_restricted_action_among_those_without_an_updat
 
 def test_a_member_of_another_partnership_sees_a_public_plan_as_a_visitor(client, public):
     client.force_login(public.charlie)
-    response = client.get(URL)
+    response = client.get(Q1)
     assert response.status_code == 200
     assert status_table(response)[-1] == ["All priorities", "1", "1", "1", "1", "4"]
     assert "Secret informant briefing" not in response.content.decode()

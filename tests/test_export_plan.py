@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 
 from csp.importers.columns import BY_KEY, COLUMNS
 from csp.importers.export import plan_rows, write_csv, write_template, write_xlsx
+from csp.importers.plan_import import PlanImport
+from csp.importers.reader import read_rows
 from csp.models import ActionLead, Plan, UpdateState, UpdateStatus
 from tests import factories as make
 
@@ -70,6 +72,7 @@ def test_a_row_carries_its_action_and_where_it_sits(cast):
         "lead": "Castle Council",
         "lead_as_written": "",
         "timescale": "Q2 - Sept 16",
+        "areas": "",
         "measure": "",
         "district": "South",
         "period": "2016/17 Q1",
@@ -78,6 +81,27 @@ def test_a_row_carries_its_action_and_where_it_sits(cast):
         "risks": "Depends on the library lease",
         "figure": "",
     }
+
+
+def test_the_districts_an_action_covers_are_written_and_read_back(cast):
+    cast.hub.districts.set([cast.south, cast.north])
+    covered = dict(picked(plan_rows(cast.plan), "reference", "areas"))
+    assert covered == {
+        "1.1.1": "North",
+        "1.1.2": "North, South",
+        "1.2.1": "",
+        "2.1.1": "",
+        "2.1.2": "",
+    }
+    handle = io.BytesIO()
+    write_xlsx(cast.plan, handle)
+    rows = read_rows("plan.xlsx", handle.getvalue())
+    assert PlanImport(cast.castle, rows, plan_slug=cast.plan.slug).no_changes
+    cast.hub.districts.set([cast.north])
+    again = PlanImport(cast.castle, rows, plan_slug=cast.plan.slug)
+    assert {a.ref: a.change for a in again.actions if a.change != "same"} == {"1.1.2": "changed"}
+    again.commit()
+    assert sorted(cast.hub.districts.values_list("name", flat=True)) == ["North", "South"]
 
 
 def test_structured_leads_and_the_leads_as_written_in_their_own_columns(cast):
@@ -120,6 +144,7 @@ def test_an_action_without_updates_gives_one_blank_row(cast):
             "lead": "Shire Police",
             "lead_as_written": "",
             "timescale": "",
+            "areas": "",
             "measure": "",
             **BLANK_UPDATE,
         }

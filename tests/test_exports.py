@@ -2,14 +2,18 @@
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from csp.exports import CHUNK
-from csp.models import UpdateState, UpdateStatus
+from csp.importers.plan_import import PlanImport
+from csp.importers.reader import read_rows
+from csp.models import Action, District, Measure, MeasureFigure, UpdateState, UpdateStatus
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -305,3 +309,144 @@ def test_the_csv_export_costs_the_same_queries_for_60_or_300_actions(alice, cast
     assert (rows_60, rows_300) == (60, 300)
     assert queries_60 == queries_300, (queries_60, queries_300)
     print("export queries:", queries_60)
+
+
+# Measures and figures
+
+
+@pytest.fixture
+def measured(cast):
+    """The hub's measures, two with targets, and the Q1 figures of its North update."""
+    residents = Measure.objects.create(
+        action=cast.hub, number=1, description="Residents visiting", target_text="200 a month"
+    )
+    satisfied = Measure.objects.create(
+        action=cast.hub, number=2, description="Attendees satisfied", unit="%", target_text="80%"
+    )
+    Measure.objects.create(action=cast.hub, number=3, description="Volunteers recruited")
+    north = cast.hub.updates.get(district=cast.north, period=cast.q1)
+    MeasureFigure.objects.create(measure=residents, update=north, value=Decimal("150"))
+    MeasureFigure.objects.create(measure=satisfied, update=north, value=Decimal("82.50"))
+    return cast
+
+
+def test_without_measures_there_are_no_measure_or_figure_columns(alice, cast):
+    header = csv_rows(alice.get("/actions/export.csv"))[0]
+    assert not [h for h in header if h.startswith(("Measures", "Figures"))]
+
+
+def test_each_actions_measures_and_targets_and_the_quarters_figures_by_district(alice, measured):
+    rows = csv_rows(alice.get("/actions/export.csv"))
+    assert rows[0] == [
+        *HEADER_Q1[:9],
+        "Measures / targets",
+        *HEADER_Q1[9:15],
+        "Figures 2016/17 Q1 \N{EN DASH} North",
+        "Figures 2016/17 Q1 \N{EN DASH} South",
+        "Figures 2016/17 Q1 \N{EN DASH} whole area",
+        HEADER_Q1[15],
+    ]
+    hub = as_dicts(rows)["1.1.2"]
+    assert hub["Measures / targets"] == (
+        "Residents visiting (target: 200 a month)\n"
+        "Attendees satisfied (target: 80%)\n"
+        "Volunteers recruited"
+    )
+    assert hub["Figures 2016/17 Q1 \N{EN DASH} North"] == (
+        "Residents visiting: 150\nAttendees satisfied: 82.5"
+    )
+    assert hub["Figures 2016/17 Q1 \N{EN DASH} South"] == ""
+    assert as_dicts(rows)["1.1.1"]["Measures / targets"] == ""
+    # Another quarter's export has that quarter's figures: none yet.
+    q2 = as_dicts(csv_rows(alice.get("/actions/export.csv?period=2016-17-q2")))["1.1.2"]
+    assert q2["Figures 2016/17 Q2 \N{EN DASH} North"] == ""
+    assert q2["Measures / targets"] == hub["Measures / targets"]
+
+
+def test_the_xlsx_carries_the_same_measures_and_figures(alice, measured):
+    assert xlsx_rows(alice.get("/actions/export.xlsx")) == csv_rows(
+        alice.get("/actions/export.csv")
+    )
+
+
+def test_a_restricted_updates_figures_go_only_to_members(alice, public):
+    # 2.1.2's Q2 update is restricted: its figure is the members' alone, as its text is.
+    informants = Measure.objects.create(
+        action=public.burglary, number=1, description="Briefings held", target_text="4"
+    )
+    restricted = public.burglary.updates.get(period=public.q2)
+    assert restricted.is_restricted
+    MeasureFigure.objects.create(measure=informants, update=restricted, value=3)
+    column = "Figures 2016/17 Q2 \N{EN DASH} whole area"
+    by_visitor = as_dicts(csv_rows(Client().get("/actions/export.csv?period=2016-17-q2")))
+    assert by_visitor["2.1.2"][column] == ""
+    assert by_visitor["2.1.2"]["Measures / targets"] == "Briefings held (target: 4)"
+    by_member = as_dicts(csv_rows(alice.get("/actions/export.csv?period=2016-17-q2")))
+    assert by_member["2.1.2"][column] == "Briefings held: 3"
+
+
+def test_an_export_with_figures_reads_back_through_the_importer(alice, measured):
+    """The action list's file, imported as it comes into another partnership with the same
+    districts, brings back each measure's target and the quarter's figures by district."""
+    measured.leaflets.districts.set([measured.north, measured.south])
+    data = b"".join(alice.get("/actions/export.xlsx?plan=castle-2016-17").streaming_content)
+    rows = read_rows("actions.xlsx", data)
+    elsewhere = make.partnership(name="Copy CSP", slug="copy")
+    for name in ("North", "South"):
+        District.objects.create(partnership=elsewhere, name=name, slug=name.lower())
+    elsewhere.organisations.add(measured.police, measured.council)
+    plan_import = PlanImport(elsewhere, rows, plan_slug="copy", first_year=2016)
+    assert plan_import.ok, [str(p) for p in plan_import.problems]
+    plan = plan_import.commit(confirm_new_organisations=True)
+    hub = Action.objects.in_plan(plan).get(description=measured.hub.description)
+    assert [(m.description, m.target_text) for m in hub.measures.all()] == [
+        ("Residents visiting", "200 a month"),
+        ("Attendees satisfied", "80%"),
+        ("Volunteers recruited", ""),
+    ]
+    north = hub.updates.get(district__name="North", period__quarter=1)
+    assert sorted((f.measure.description, f.value) for f in north.figures.all()) == [
+        ("Attendees satisfied", Decimal("82.5")),
+        ("Residents visiting", Decimal("150")),
+    ]
+    assert north.progress == "Venue found"
+    # The rest of the row came back too: the districts covered, the leads, the quarter's status.
+    assert list(hub.districts.all()) == []  # "All"
+    leaflets = Action.objects.in_plan(plan).get(description=measured.leaflets.description)
+    assert sorted(leaflets.districts.values_list("name", flat=True)) == ["North", "South"]
+    patrols = Action.objects.in_plan(plan).get(description=measured.patrols.description)
+    assert list(patrols.districts.values_list("name", flat=True)) == ["North"]
+    assert [lead.organisation for lead in patrols.leads.all()] == [measured.police]
+    # One status column for the quarter: each district update's, not a whole-area update.
+    assert [(str(u.district), u.status) for u in patrols.updates.all()] == [
+        ("North", UpdateStatus.ON_TRACK)
+    ]
+    assert not hub.updates.filter(district=None).exists()
+    # "Last update" is when, not what: no update was made of it.
+    assert sorted(str(u.period) for u in patrols.updates.all()) == ["2016/17 Q1"]
+    # The same file again changes nothing.
+    again = PlanImport(elsewhere, rows, plan_slug="copy", first_year=2016)
+    assert again.no_changes, [str(p) for p in again.problems]
+
+
+def test_the_export_with_measures_costs_the_same_queries_for_60_or_300_actions(alice, cast):
+    objective = cast.burglary.objective
+
+    def add(first: int, last: int) -> None:
+        for n in range(first, last):
+            action = make.action(objective, number=n, description=f"Extra {n}", lead=cast.police)
+            measure = Measure.objects.create(action=action, description=f"Visits {n}")
+            update = make.update(action, cast.q1, UpdateStatus.ON_TRACK, None, progress="Done")
+            MeasureFigure.objects.create(measure=measure, update=update, value=n)
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            rows = csv_rows(alice.get("/actions/export.csv?lead=shire-police"))
+        return len(rows) - 1, len(queries)
+
+    add(3, 63)
+    small = count()
+    add(63, 303)
+    large = count()
+    assert large[0] - small[0] == 240
+    assert large[1] == small[1]

@@ -20,6 +20,7 @@ from csp.importers.cells import (
     KnownOrganisation,
     Lead,
     LeadDirectory,
+    parse_districts,
     parse_leads,
     parse_period,
     parse_status,
@@ -443,3 +444,54 @@ def test_fuzz_parsers_on_any_cell_type(cell):
     _returns_or_value_error(parse_period, cell, 2016)
     _returns_or_value_error(parse_timescale, cell, 2016)
     parse_leads(cell, DIRECTORY)
+
+
+# Districts covered
+
+DISTRICTS = ["Rochford", "Castle Point", "Hammersmith and Fulham", "Kensington"]
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("", []),
+        ("All", []),
+        ("all districts", []),
+        ("Both", []),
+        ("Borough-wide", []),
+        ("Rochford", ["Rochford"]),
+        ("rochford,  castle point", ["Rochford", "Castle Point"]),
+        ("Castle Point / Rochford", ["Castle Point", "Rochford"]),
+        ("Rochford and Castle Point", ["Rochford", "Castle Point"]),
+        ("Rochford & Castle Point", ["Rochford", "Castle Point"]),
+        ("Rochford;\nRochford", ["Rochford"]),
+        # a district named with "and" is one district
+        ("Hammersmith and Fulham", ["Hammersmith and Fulham"]),
+        ("Hammersmith and Fulham, Kensington", ["Hammersmith and Fulham", "Kensington"]),
+    ],
+)
+def test_parse_districts_reads_lists_and_every_district(text, names):
+    assert parse_districts(text, DISTRICTS) == names
+
+
+def test_parse_districts_names_what_it_does_not_know():
+    with pytest.raises(ValueError) as error:
+        parse_districts("Rochford, Southend and Basildon", DISTRICTS)
+    assert str(error.value) == (
+        "“Southend and Basildon” is not one of the partnership's districts (Castle Point, "
+        "Hammersmith and Fulham, Kensington, Rochford). Write “All” for every district."
+    )
+    with pytest.raises(ValueError, match="none yet"):
+        parse_districts("Rochford", [])
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_parse_districts_gives_known_names_or_a_reason(text):
+    try:
+        names = parse_districts(text, DISTRICTS)
+    except ValueError as error:
+        assert "districts" in str(error)
+    else:
+        assert set(names) <= set(DISTRICTS)
+        assert len(names) == len(set(names))

@@ -52,13 +52,14 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
 
 
 def refused_quickly(data: bytes, match: str, *, seconds: float = 5.0, megabytes: int = 100):
-    """Reading ``data`` is refused with ``match`` within the time given, and, in a process of
-    its own, without growing by more than ``megabytes``."""
-    started = time.perf_counter()
+    """Reading ``data`` is refused with ``match`` within the processor time given (not the
+    wall clock, which other work on a shared machine stretches), and, in a process of its own,
+    without growing by more than ``megabytes``."""
+    started = time.process_time()
     with pytest.raises(SpreadsheetError, match=match):
         read_rows("plan.xlsx", data)
-    elapsed = time.perf_counter() - started
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    elapsed = time.process_time() - started
+    assert elapsed < seconds, f"took {elapsed:.1f} s of processor time"
     with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
         handle.write(data)
         handle.flush()
@@ -315,13 +316,13 @@ def test_trailing_empty_csv_columns_are_not_data():
 def test_the_command_refuses_a_bomb_and_writes_nothing(tmp_path, cast):
     path = tmp_path / "bomb.xlsx"
     path.write_bytes(shared_strings_bomb(160))
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(CommandError, match="unpacks to more than 150 MB"):
         call_command(
             "import_plan", str(path), partnership="castle", plan="new", year=2016, stdout=StringIO()
         )
     assert (
-        time.perf_counter() - started < 5
+        time.process_time() - started < 5
     )  # the figure itself (≤ 2 s) is measured by bench/upload_bombs.py
     assert not Plan.objects.filter(slug="new").exists()
 
@@ -331,11 +332,11 @@ def test_the_web_upload_refuses_a_bomb_and_keeps_nothing(alice, cast, settings, 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("bomb.xlsx", shared_strings_bomb(160))
-    started = time.perf_counter()
+    started = time.process_time()
     response = alice.post(
         f"/partnerships/{cast.castle.slug}/import/", {"file": upload, "title": "Bomb plan"}
     )
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert response.status_code == 200
     assert "unpacks to more than 150 MB" in response.content.decode()
     assert not list(tmp_path.rglob("*.xlsx"))

@@ -60,6 +60,14 @@ def test_the_heading_row_is_found_below_titles_and_the_reason_says_so():
         ("", ["2016/17 Q1", "2016/17 Q2"], ColumnChoice("period")),
         ("", ["Rochford", "rochford"], ColumnChoice("district")),
         ("Notes", ["anything at all"], ColumnChoice()),
+        # When an update was made is not an update: "Last update" of our own exports.
+        ("Last update", ["2016/17 Q1", "", "2016/17 Q2"], ColumnChoice()),
+        ("Last updated", ["2021-03-31"], ColumnChoice()),
+        ("Latest update", ["Hub opened in May"], ColumnChoice("update")),
+        # The districts an action covers, not the district an update is for.
+        ("Districts", ["All", "Rochford"], ColumnChoice("areas")),
+        ("Area covered", ["Rochford and Castle Point"], ColumnChoice("areas")),
+        ("District", ["Rochford"], ColumnChoice("district")),
     ],
 )
 def test_each_column_is_guessed_from_its_heading_or_else_its_cells(heading, samples, expected):

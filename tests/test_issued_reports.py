@@ -30,6 +30,7 @@ from csp.reports import issuing
 from csp.reports.context import build_report
 from csp.reports.issuing import issue
 from csp.reports.render import render_html
+from tests.html import text_of
 
 FAKE_PDF = b"%PDF-1.7\nstand-in bytes for an issued report\n%%EOF\n"
 
@@ -223,9 +224,13 @@ def test_a_clerk_builds_a_draft_and_issues_it(client, cast):
     assert "Issue this report" in detail
     assert "2016/17 Q1, 2016/17 Q2 as reported" in detail
 
-    # Q2 is still open: issuing would lock its leads out mid-quarter.
-    refused = client.post(response["Location"], follow=True).content.decode()
-    assert "Close 2016/17 Q2 on its review page before issuing" in refused
+    # Q2 is still open: issuing would lock its leads out mid-quarter. Only a coordinator can
+    # close it, so the clerk is told who (issue 12: it sent her to a page that refused her).
+    refused = text_of(client.post(response["Location"], follow=True))
+    assert (
+        "2016/17 Q2 is still open, and only a coordinator can close it before the report is "
+        "issued: alice." in refused
+    )
     report.refresh_from_db()
     assert report.state == ReportState.DRAFT
     cast.q2.status = PeriodStatus.CLOSED

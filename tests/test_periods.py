@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from csp.models import PeriodStatus, ReportingPeriod
+from csp.models import PeriodStatus, ReportingPeriod, UpdateState, UpdateStatus
 from tests import factories as make
+from tests.html import form_fields, tables, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -143,10 +144,13 @@ def status_of(period):
     return ReportingPeriod.objects.get(pk=period.pk).status
 
 
-def test_it_closes_an_open_period(alice, cast):
-    html = move(alice, cast.q2, "close").content.decode()
+def test_it_closes_an_open_period_once_the_coordinator_confirms(alice, cast):
+    html = alice.post(f"/periods/{cast.q2.pk}/close/", {"confirm": "yes"}, follow=True)
     assert status_of(cast.q2) == PeriodStatus.CLOSED
-    assert "2016/17 Q2 is closed. Leads can no longer change their updates." in html
+    assert (
+        "2016/17 Q2 is closed. Leads can no longer change their updates, except those returned "
+        "to them, until the period is reported." in html.content.decode()
+    )
 
 
 def test_it_reopens_a_closed_period(alice, cast):
@@ -234,3 +238,91 @@ def test_moves_need_the_csrf_token(cast):
     client.force_login(cast.alice)
     assert client.post(f"/periods/{cast.q2.pk}/close/").status_code == 403
     assert status_of(cast.q2) == PeriodStatus.OPEN
+
+
+# -- closing is a decision (issue 12, item 3) -------------------------------------------------
+
+
+def test_closing_first_lists_what_is_missing_and_returned_and_asks(alice, cast):
+    make.update(
+        cast.hub,
+        cast.q2,
+        UpdateStatus.AT_RISK,
+        cast.south,
+        state=UpdateState.RETURNED,
+        return_comment="Say when the lease is signed",
+    )
+    response = alice.post(f"/periods/{cast.q2.pk}/close/")
+    assert response.status_code == 200
+    assert status_of(cast.q2) == PeriodStatus.OPEN  # nothing closed yet
+    text = text_of(response)
+    assert "Close 2016/17 Q2?" in text
+    assert "4 updates have not come in and 1 is returned to its lead." in text
+    missing = next(t for t in tables(response) if t[0][0] == "Action")
+    assert [row[0].split()[0] for row in missing[1:]] == ["1.1.1", "1.1.2", "2.1.1", "2.1.1"]
+    assert "Say when the lease is signed" in text
+    assert "they can still correct and submit them until the period is reported" in text
+    html = response.content.decode()
+    assert '<input type="hidden" name="confirm" value="yes">' in html
+    assert "Close 2016/17 Q2 anyway" in text
+
+
+def test_closing_a_complete_period_still_asks_plainly(alice, cast):
+    for action, district in [
+        (cast.patrols, cast.north),
+        (cast.hub, cast.north),
+        (cast.hub, cast.south),
+        (cast.covert, cast.north),
+        (cast.covert, cast.south),
+    ]:
+        make.update(action, cast.q2, UpdateStatus.ON_TRACK, district)
+    text = text_of(alice.post(f"/periods/{cast.q2.pk}/close/"))
+    assert "Every expected update has come in." in text
+    assert "anyway" not in text
+    assert status_of(cast.q2) == PeriodStatus.OPEN
+
+
+def test_a_returned_update_stays_fixable_after_close_until_reported(client, cast):
+    update = make.update(
+        cast.hub,
+        cast.q2,
+        UpdateStatus.AT_RISK,
+        cast.north,
+        state=UpdateState.RETURNED,
+        return_comment="Add the figures",
+        organisation=cast.council,
+    )
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.CLOSED)
+    client.force_login(cast.olive)
+    # My updates lists the closed period for what was returned, not "no period is open".
+    mine = text_of(client.get("/updates/"))
+    assert "No reporting period is open" not in mine
+    assert "2016/17 Q2 is closed: you can still change the updates returned to you" in mine
+    page = client.get(f"/updates/{cast.q2.pk}/")
+    fields = form_fields(page)
+    prefix = f"s{cast.hub.pk}-{cast.north.pk}"
+    assert f"{prefix}-progress" in fields
+    assert f"s{cast.hub.pk}-{cast.south.pk}-progress" not in fields  # missing: closed to them
+    assert "only the updates returned to you can still be changed" in text_of(page)
+    client.post(
+        f"/updates/{cast.q2.pk}/",
+        fields
+        | {
+            f"{prefix}-status": UpdateStatus.ON_TRACK,
+            f"{prefix}-progress": "Figures added",
+            "intent": f"submit:{prefix}",
+        },
+    )
+    update.refresh_from_db()
+    assert (update.state, update.progress) == (UpdateState.SUBMITTED, "Figures added")
+    # Once reported, it is locked like the rest.
+    update.state = UpdateState.RETURNED
+    update.save()
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.REPORTED)
+    assert f"{prefix}-progress" not in form_fields(client.get(f"/updates/{cast.q2.pk}/"))
+
+
+def test_a_closed_period_with_nothing_returned_is_not_on_my_updates(client, cast):
+    ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.CLOSED)
+    client.force_login(cast.olive)
+    assert "2016/17 Q2" not in text_of(client.get("/updates/"))

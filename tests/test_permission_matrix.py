@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -41,19 +42,24 @@ from csp.access import audience
 from csp.models import (
     Action,
     ActionLead,
+    ActionWatch,
     AgencyReportRender,
     Amendment,
+    Evidence,
     ImportJob,
     JobState,
     Membership,
     Organisation,
     Partnership,
     PeriodStatus,
+    PersonalLink,
     Plan,
     QuarterlyUpdate,
+    Reminder,
     ReportingPeriod,
     ReportState,
     ScrutinyReport,
+    UpdateComment,
     UpdateState,
     UpdateStatus,
 )
@@ -110,6 +116,10 @@ class World:
     # Agency reports made in the background for what Castle's members see, and charlie
     agency_rendered: AgencyReportRender
     e_agency_rendered: AgencyReportRender
+    link: PersonalLink  # Castle Council's, for Q2
+    e_link: PersonalLink  # Far Trust's, for Elsewhere's Q2
+    evidence: Evidence  # a file attached to ``submitted``
+    e_evidence: Evidence  # and to ``e_submitted``
 
     def user(self, name: str) -> User | None:
         if name == "anonymous":
@@ -187,6 +197,28 @@ def agency_rendered(organisation: Organisation, for_whom: User) -> AgencyReportR
     )
 
 
+def personal_link(period, organisation, by) -> PersonalLink:
+    ReportingPeriod.objects.filter(pk=period.pk).update(
+        deadline=timezone.localdate() + timedelta(days=30)
+    )
+    period.refresh_from_db()
+    return PersonalLink.create(
+        period=period,
+        organisation=organisation,
+        holder_name="Pat Partner",
+        holder_email="pat@example.invalid",
+        grace_days=7,
+        created_by=by,
+    )
+
+
+def evidence_for(update: QuarterlyUpdate) -> Evidence:
+    item = Evidence(update=update, name="report.pdf", kind="pdf", size=len(FAKE_PDF))
+    item.file.save(".pdf", ContentFile(FAKE_PDF), save=False)
+    item.save()
+    return item
+
+
 def build_world() -> World:
     cast = build_cast()
     superuser = User.objects.create_superuser("root", "root@example.invalid", "pw")
@@ -200,10 +232,12 @@ def build_world() -> World:
     reported = reported_update(cast.hub, q4, cast.north)
     draft = draft_report(cast.castle, cast.plan, [cast.q1], cast.alice)
     e_draft = draft_report(cast.elsewhere, cast.other_plan, [e_q1], superuser)
+    submitted = submitted_update(cast.hub, cast.q2, cast.south, cast.council, cast.olive)
+    e_submitted = submitted_update(cast.faraway, e_q2, None, cast.police, None)
     return World(
         cast=cast,
         superuser=superuser,
-        submitted=submitted_update(cast.hub, cast.q2, cast.south, cast.council, cast.olive),
+        submitted=submitted,
         q4=q4,
         reported=reported,
         draft=draft,
@@ -212,7 +246,7 @@ def build_world() -> World:
         e_q1=e_q1,
         e_q2=e_q2,
         e_q3=e_q3,
-        e_submitted=submitted_update(cast.faraway, e_q2, None, cast.police, None),
+        e_submitted=e_submitted,
         e_reported=e_reported,
         e_draft=e_draft,
         e_issued=issued_report(cast.elsewhere, cast.other_plan, [e_q3], superuser),
@@ -220,6 +254,10 @@ def build_world() -> World:
         e_rendered=rendered_pdf(e_draft),
         agency_rendered=agency_rendered(cast.council, cast.alice),
         e_agency_rendered=agency_rendered(far_trust, cast.charlie),
+        link=personal_link(cast.q2, cast.council, cast.alice),
+        e_link=personal_link(e_q2, far_trust, superuser),
+        evidence=evidence_for(submitted),
+        e_evidence=evidence_for(e_submitted),
     )
 
 
@@ -264,6 +302,11 @@ def snapshot() -> dict[str, Any]:
         "organisations": Organisation.objects.count(),
         "reports": sorted(ScrutinyReport.objects.values_list("pk", "state")),
         "renders": ReportRender.objects.count(),
+        "reminders": Reminder.objects.count(),
+        "links": sorted(PersonalLink.objects.values_list("pk", "revoked_at")),
+        "comments": UpdateComment.objects.count(),
+        "watches": ActionWatch.objects.count(),
+        "evidence": Evidence.objects.count(),
     }
 
 
@@ -392,6 +435,22 @@ CASES = [
     c("plan-export-csv", "plan-export-csv", lambda w: [w.cast.plan.slug], MEMBERS),
     c("action-detail", "action-detail", lambda w: [w.cast.hub.pk], MEMBERS),
     c("action-detail-restricted", "action-detail", lambda w: [w.cast.covert.pk], MEMBERS),
+    c(
+        "action-follow",
+        "action-follow",
+        lambda w: [w.cast.hub.pk],
+        (302, 302, 302, 302, 302, 302, 404, 302),  # anyone who may see it
+        method="POST",
+        data=lambda w: {"follow": "yes"},
+        writes=frozenset({"alice", "olive", "dave", "bob", "clara", "superuser"}),
+    ),
+    c("evidence", "evidence", lambda w: [w.evidence.pk], MEMBERS),
+    c(
+        "personal-link-evidence",
+        "personal-link-evidence",
+        lambda w: [w.link.pk, w.link.token(), w.evidence.pk],
+        EVERYONE,
+    ),
     c("agency-detail", "agency-detail", lambda w: [w.cast.council.slug], MEMBERS),
     c("agency-report", "agency-report", lambda w: [w.cast.council.slug], MEMBERS),
     # Made for what Castle's members see: theirs alone (a superuser sees more, so gets its own).
@@ -424,7 +483,15 @@ CASES = [
         lambda w: [w.cast.q2.pk],
         COORDINATOR_POST,
         method="POST",
+        data=lambda w: {"confirm": "yes"},
         writes=COORDINATORS,
+    ),
+    c(
+        "period-close-unconfirmed",
+        "period-close",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR,  # the question: what is missing and returned, and "close anyway?"
+        method="POST",
     ),
     c(
         "period-reopen",
@@ -458,6 +525,33 @@ CASES = [
         COORDINATOR_POST,
         method="POST",
         data=lambda w: {"version": w.submitted.version, "comment": "Say which venue"},
+        writes=COORDINATORS,
+    ),
+    c(
+        "review-comment",
+        "review-comment",
+        lambda w: [w.cast.q2.pk, w.submitted.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"text": "Which venue?"},
+        writes=COORDINATORS,
+    ),
+    c(
+        "review-accept-all",
+        "review-accept-all",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"updates": f"{w.submitted.pk}:{w.submitted.version}", "confirm": "yes"},
+        writes=COORDINATORS,
+    ),
+    c(
+        "review-remind",
+        "review-remind",
+        lambda w: [w.cast.q2.pk],
+        COORDINATOR_POST,
+        method="POST",
+        data=lambda w: {"organisation": w.cast.police.pk},  # owes patrols and covert
         writes=COORDINATORS,
     ),
     c(
@@ -503,6 +597,38 @@ CASES = [
         prepare=seed_import_job("castle"),
     ),
     c("period-updates", "period-updates", lambda w: [w.cast.q2.pk], WRITERS),
+    c("period-links", "period-links", lambda w: [w.cast.q2.pk], COORDINATOR),
+    c(
+        "period-links",
+        "period-links",
+        lambda w: [w.cast.q2.pk],
+        (302, 200, 403, 403, 403, 403, 404, 200),  # the new link is shown on the page, once
+        method="POST",
+        data=lambda w: {
+            "organisation": w.cast.council.pk,
+            "holder_name": "Sam",
+            "holder_email": "sam@example.invalid",
+            "grace_days": "3",
+        },
+        writes=COORDINATORS,
+    ),
+    c(
+        "period-link-revoke",
+        "period-link-revoke",
+        lambda w: [w.cast.q2.pk, w.link.pk],
+        COORDINATOR_POST,
+        method="POST",
+        writes=COORDINATORS,
+    ),
+    c(
+        "period-link-send",
+        "period-link-send",
+        lambda w: [w.cast.q2.pk, w.link.pk],
+        COORDINATOR_POST,  # e-mails it again; the database is untouched
+        method="POST",
+    ),
+    # The token is the key, whoever holds it: signed in or not, anyone with it gets the page.
+    c("personal-link", "personal-link", lambda w: [w.link.pk, w.link.token()], EVERYONE),
     c(
         "report-new",
         "report-new",
@@ -520,6 +646,13 @@ CASES = [
         REPORT_MAKERS_POST,
         method="POST",  # issues it
         writes=MAKERS,
+    ),
+    c(
+        "report-ask-to-close",
+        "report-ask-to-close",
+        lambda w: [w.draft.pk],
+        REPORT_MAKERS_POST,  # e-mails the coordinators; the database is untouched
+        method="POST",
     ),
     c("report-preview-draft", "report-preview", lambda w: [w.draft.pk], REPORT_MAKERS),
     c("report-pdf-draft", "report-pdf", lambda w: [w.draft.pk], REPORT_MAKERS),
@@ -571,6 +704,25 @@ CASES = [
         E_MEMBERS,
     ),
     c("action-detail-elsewhere", "action-detail", lambda w: [w.cast.faraway.pk], E_MEMBERS),
+    c(
+        "action-follow-elsewhere",
+        "action-follow",
+        lambda w: [w.cast.faraway.pk],
+        (302, 404, 404, 404, 404, 404, 302, 302),
+        method="POST",
+        data=lambda w: {"follow": "yes"},
+        writes=frozenset({"charlie", "superuser"}),
+    ),
+    c("evidence-elsewhere", "evidence", lambda w: [w.e_evidence.pk], E_MEMBERS),
+    c(
+        "review-comment-elsewhere",
+        "review-comment",
+        lambda w: [w.e_q2.pk, w.e_submitted.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {"text": "Which venue?"},
+        writes=SUPERUSER,
+    ),
     c("agency-detail-elsewhere", "agency-detail", lambda w: [w.far_trust.slug], E_MEMBERS),
     c("agency-report-elsewhere", "agency-report", lambda w: [w.far_trust.slug], E_MEMBERS),
     c(
@@ -602,6 +754,7 @@ CASES = [
         lambda w: [w.e_q2.pk],
         E_VIEWER_REFUSED_POST,
         method="POST",
+        data=lambda w: {"confirm": "yes"},
         writes=SUPERUSER,
     ),
     c(
@@ -637,6 +790,26 @@ CASES = [
         method="POST",
         data=lambda w: {"version": w.e_submitted.version, "comment": "More detail"},
         writes=SUPERUSER,
+    ),
+    c(
+        "review-accept-all-elsewhere",
+        "review-accept-all",
+        lambda w: [w.e_q2.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {
+            "updates": f"{w.e_submitted.pk}:{w.e_submitted.version}",
+            "confirm": "yes",
+        },
+        writes=SUPERUSER,
+    ),
+    c(
+        "review-remind-elsewhere",
+        "review-remind",
+        lambda w: [w.e_q2.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        data=lambda w: {"organisation": w.far_trust.pk},
     ),
     c(
         "review-amend-elsewhere",
@@ -681,6 +854,22 @@ CASES = [
         writes=SUPERUSER,
     ),
     c("period-updates-elsewhere", "period-updates", lambda w: [w.e_q2.pk], E_VIEWER_REFUSED),
+    c("period-links-elsewhere", "period-links", lambda w: [w.e_q2.pk], E_VIEWER_REFUSED),
+    c(
+        "period-link-revoke-elsewhere",
+        "period-link-revoke",
+        lambda w: [w.e_q2.pk, w.e_link.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+        writes=SUPERUSER,
+    ),
+    c(
+        "period-link-send-elsewhere",
+        "period-link-send",
+        lambda w: [w.e_q2.pk, w.e_link.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
+    ),
     c(
         "report-new-elsewhere",
         "report-new",
@@ -700,6 +889,13 @@ CASES = [
         E_VIEWER_REFUSED_POST,
         method="POST",
         writes=SUPERUSER,
+    ),
+    c(
+        "report-ask-to-close-elsewhere",
+        "report-ask-to-close",
+        lambda w: [w.e_draft.pk],
+        E_VIEWER_REFUSED_POST,
+        method="POST",
     ),
     c(
         "report-preview-draft-elsewhere",
@@ -789,6 +985,9 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "plan-export-csv-GET": (200, 200),
     "action-detail-GET": (200, 200),
     "action-detail-restricted-GET": (302, 404),
+    # The public view shows reported updates only: the submitted one's file is public now,
+    # once it is submitted (a draft's would not be), as the update itself is.
+    "evidence-GET": (200, 200),
     "agency-detail-GET": (200, 200),
     "agency-report-GET": (200, 200),
     # Made for what members see: never for the public.
@@ -798,20 +997,29 @@ PUBLIC: dict[str, tuple[int, int]] = {
     "period-new-POST": (302, 403),
     "period-review-GET": (302, 403),
     "period-close-POST": (302, 403),
+    "period-close-unconfirmed-POST": (302, 403),
     "period-reopen-POST": (302, 403),
     "period-report-POST": (302, 403),
     "review-accept-POST": (302, 403),
     "review-return-POST": (302, 403),
     "review-amend-POST": (302, 403),
+    "review-comment-POST": (302, 403),
+    "review-accept-all-POST": (302, 403),
+    "review-remind-POST": (302, 403),
     "plan-import-GET": (302, 403),
     "plan-import-POST": (302, 403),
     "plan-import-preview-GET": (302, 403),
     "plan-import-preview-POST": (302, 403),
     # Not the period review's 403: the period page looks among the user's own partnerships only.
     "period-updates-GET": (302, 404),
+    "period-links-GET": (302, 403),
+    "period-links-POST": (302, 403),
+    "period-link-revoke-POST": (302, 403),
+    "period-link-send-POST": (302, 403),
     "report-new-POST": (302, 403),
     "report-detail-draft-GET": (302, 403),
     "report-detail-draft-POST": (302, 403),
+    "report-ask-to-close-POST": (302, 403),
     "report-preview-draft-GET": (302, 403),
     "report-pdf-draft-GET": (302, 403),
     "report-detail-issued-GET": (200, 200),

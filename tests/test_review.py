@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from csp.cycle import PeriodSlots, UpdateInput, save_update
 from csp.models import (
+    ActionLead,
     Amendment,
     Measure,
     MeasureFigure,
@@ -91,19 +92,51 @@ def test_it_counts_what_has_come_in_by_organisation_and_priority(alice, cast):
     cast.q2.save()
     found = tables(alice.get(review(cast.q2)))
     header = ["Expected", "Accepted", "Submitted", "Returned", "Draft", "Missing", "Late"]
-    assert found[0][0] == ["Organisation", *header]
+    # Issue 12 added the "Shared" column, the reminder buttons and the totals row.
+    assert found[0][0] == ["Organisation", *header, "Shared", "Chase"]
+    remind = "Send a reminder now to"
     assert found[0][1:] == [
         # hub north submitted, hub south missing, burglary (whole area) accepted
-        ["Castle Council", "3", "1", "1", "0", "0", "1", "1"],
+        ["Castle Council", "3", "1", "1", "0", "0", "1", "1", "–", f"{remind} Castle Council"],
         # patrols north; covert north and south: nothing yet
-        ["Shire Police", "3", "0", "0", "0", "0", "3", "3"],
+        ["Shire Police", "3", "0", "0", "0", "0", "3", "3", "–", f"{remind} Shire Police"],
         # leaflets: finished in Q1, but given an accepted update in Q2 all the same
-        ["All partners", "1", "1", "0", "0", "0", "0", "0"],
+        ["All partners", "1", "1", "0", "0", "0", "0", "0", "–", ""],
+        ["All updates", "7", "2", "1", "0", "0", "4", "4", "", ""],
     ]
     assert found[1][0] == ["Priority", *header]
     assert found[1][1:] == [
         ["1. Safer communities", "4", "1", "1", "0", "0", "2", "2"],
         ["2. Acquisitive crime", "3", "1", "0", "0", "0", "2", "2"],
+        ["All updates", "7", "2", "1", "0", "0", "4", "4"],
+    ]
+
+
+def test_a_co_led_update_counts_once_in_the_shared_row(alice, cast):
+    """Issue 12: a co-led update counted for each co-lead, so the rows added up to more."""
+    ActionLead.objects.create(action=cast.hub, number=2, organisation=cast.police)
+    submitted(cast)  # the hub, North: now owed by the council and the police together
+    rows = {row[0]: row[1:-1] for row in tables(alice.get(review(cast.q2)))[0][1:]}
+    assert rows["Castle Council"] == ["1", "1", "0", "0", "0", "0", "0", "2"]  # burglary alone
+    assert rows["Shire Police"] == ["3", "0", "0", "0", "0", "3", "0", "2"]
+    assert rows["Shared by two or more leads"] == ["2", "0", "1", "0", "0", "1", "0", "–"]
+    expected = [int(row[0]) for label, row in rows.items() if label != "All updates"]
+    assert sum(expected) == int(rows["All updates"][0]) == 7
+
+
+def test_an_action_with_no_lead_is_listed_as_owed_by_nobody(alice, cast):
+    orphan = make.action(cast.hub.objective, description="Nobody's job")
+    response = alice.get(review(cast.q2))
+    rows = {row[0]: row[1:] for row in tables(response)[0][1:]}
+    assert rows["Owed by nobody (no lead)"][:6] == ["2", "0", "0", "0", "0", "2"]
+    html = response.content.decode()
+    assert "Owed by nobody (1)" in html
+    assert f'href="/admin/csp/action/{orphan.pk}/change/"' in html
+    chase = next(t for t in tables(response) if t[0][0] == "Action")
+    assert ["North", "Nobody: the action has no lead", "Missing", ""] in [r[1:] for r in chase]
+    assert [s.action for s in PeriodSlots(cast.q2).slots if s.is_owed_by_nobody] == [
+        orphan,
+        orphan,
     ]
 
 
@@ -337,19 +370,19 @@ def test_returning_needs_a_comment(alice, cast, comment):
     assert update.return_comment == ""
 
 
-def test_returning_in_a_closed_period_says_to_reopen_it(alice, cast):
+def test_returning_in_a_closed_period_says_the_lead_can_still_correct_it(alice, cast):
+    # Issue 12: a returned update stays fixable after close (it used to say "re-open it").
     update = submitted(cast)
     ReportingPeriod.objects.filter(pk=cast.q2.pk).update(status=PeriodStatus.CLOSED)
     response = alice.post(
         act(update, "return"), {"version": update.version, "comment": "Add figures"}, follow=True
     )
     assert fresh(update).state == UpdateState.RETURNED
-    assert "The period is closed: re-open it so they can change the update." in (
-        response.content.decode()
+    assert (
+        "The period is closed, but a returned update stays open to its lead until the period "
+        "is reported." in response.content.decode()
     )
-
-
-# -- a reported period and amendments ---------------------------------------------------------
+    assert PeriodSlots(cast.q2).find(cast.hub.pk, cast.north.pk).is_editable
 
 
 def test_a_reported_period_refuses_accepting_and_returning(alice, cast):
@@ -475,16 +508,21 @@ def test_returning_an_amended_update_keeps_the_amendment_open(alice, cast):
     assert Amendment.objects.get().closed_at is None
 
 
-def test_the_e_mail_for_a_return_in_a_closed_period_says_it_cannot_be_changed_yet(
+def test_the_e_mail_for_a_return_in_a_closed_period_says_it_can_still_be_changed(
     alice, cast, mailoutbox
 ):
+    # Issue 12: it said "cannot be changed yet" and its link led to a locked page.
     update = submitted(cast)
     cast.q2.status = PeriodStatus.CLOSED
     cast.q2.save()
     alice.post(act(update, "return"), {"version": update.version, "comment": "Say when"})
     [message] = mailoutbox
-    assert "2016/17 Q2 is closed at the moment, so the update cannot be changed yet" in message.body
-    assert "submit it again" not in message.body
+    assert "Please change the update and submit it again:" in message.body
+    assert (
+        "2016/17 Q2 is closed, but an update returned to you stays open to you until the period "
+        "is reported to committee." in message.body
+    )
+    assert "cannot be changed yet" not in message.body
 
 
 def test_a_draft_stuck_in_a_reported_period_can_be_reopened_for_amendment(alice, cast):
@@ -536,3 +574,22 @@ def test_a_reported_periods_page_does_not_query_per_update(
     periods.update(status=PeriodStatus.REPORTED)
     with django_assert_max_num_queries(len(few)):  # the amendment forms name their actions
         alice.get(review(cast.q1))
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "shown"),
+    [
+        ("campaigns", "1", "1 campaign"),  # issue 12: "1 campaigns"
+        ("campaigns", "2", "2 campaigns"),
+        ("vulnerable residents", "1", "1 vulnerable resident"),
+        ("activities", "1.00", "1 activity"),
+        ("people", "1", "1 person"),
+        ("%", "85", "85%"),
+        ("", "1200", "1,200"),
+        ("hours", "1.5", "1.5 hours"),
+    ],
+)
+def test_a_figure_reads_with_its_unit_in_the_right_number(alice, cast, unit, value, shown):
+    measure = Measure.objects.create(action=cast.hub, description="Things done", unit=unit)
+    MeasureFigure.objects.create(measure=measure, update=submitted(cast), value=Decimal(value))
+    assert f"Things done: {shown}</li>" in alice.get(review(cast.q2)).content.decode()

@@ -260,3 +260,16 @@ def test_the_rq_backend_and_its_worker_are_set_by_the_environment():
         "redis://queue.internal:6379/1",
         True,
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "COORDINATOR_DIGEST_MINUTES: expected 1 or more, got 0"),
+        ("hourly", "COORDINATOR_DIGEST_MINUTES: expected a whole number, got 'hourly'"),
+    ],
+)
+def test_a_bad_digest_interval_stops_start_up(value, message):
+    result = start_settings(DEBUG="1", COORDINATOR_DIGEST_MINUTES=value)
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -3,6 +3,7 @@ validation, figures, the 4 Ps, locking, and two people editing the same update."
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -25,7 +26,7 @@ from csp.models import (
     UpdateStatus,
 )
 from tests import factories as make
-from tests.html import form_fields, text_of
+from tests.html import form_fields, submitted_form, text_of
 
 
 def page_url(cast):
@@ -158,7 +159,8 @@ def test_submitting_sends_every_filled_update_and_sets_the_status(olive, cast):
     assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.AT_RISK
 
 
-def test_submitting_needs_a_status_and_progress_and_saves_nothing_otherwise(olive, cast):
+def test_submitting_saves_the_complete_updates_and_keeps_an_incomplete_one_as_typed(olive, cast):
+    # Issue 12 changed this rule: one incomplete update used to refuse the whole page.
     response = post(
         olive,
         cast,
@@ -173,10 +175,16 @@ def test_submitting_needs_a_status_and_progress_and_saves_nothing_otherwise(oliv
     text = text_of(response)
     assert "There is a problem" in text
     assert "Choose a status for 1.1.2 (South)" in text
-    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
-    # What was typed is still there.
-    assert "Still looking" in response.content.decode()
-    assert "Lease signed" in response.content.decode()
+    assert "1 update submitted to the coordinator. 1 update was not saved" in text
+    north = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (north.state, north.progress) == (UpdateState.SUBMITTED, "Lease signed")
+    assert not QuarterlyUpdate.objects.filter(
+        action=cast.hub, period=cast.q2, district=cast.south
+    ).exists()
+    # What was typed for South is still in its form; North is shown as submitted.
+    fields = form_fields(response)
+    assert fields[f"{key(cast.hub, cast.south)}-progress"] == "Still looking"
+    assert f"{key(cast.hub, cast.north)}-progress" not in fields
 
 
 def test_a_draft_can_be_saved_without_a_status(olive, cast):
@@ -194,7 +202,10 @@ def test_figures_for_measures_are_saved_and_a_bad_figure_is_refused(olive, cast)
     )
     bad = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
     assert bad.status_code == 400
-    assert "Enter a number" in text_of(bad)
+    assert (
+        "Enter Residents visiting the hub for 1.1.2 (North) as a number, like 85, 85% or 1,200"
+        in text_of(bad)
+    )
     assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
 
     post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "42.5"})
@@ -205,6 +216,98 @@ def test_figures_for_measures_are_saved_and_a_bad_figure_is_refused(olive, cast)
 
     post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): ""})
     assert not MeasureFigure.objects.filter(measure=measure).exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("85%", "85"),
+        ("85 %", "85"),
+        ("1,200", "1200"),
+        (" 12.5 ", "12.5"),
+        ("£1,200.50", "1200.50"),
+        ("-3", "-3"),
+    ],
+)
+def test_figures_are_read_as_people_type_them(olive, cast, typed, stored):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
+    response = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): typed})
+    assert response.status_code == 302
+    assert MeasureFigure.objects.get(measure=measure).value == Decimal(stored)
+
+
+@pytest.mark.parametrize("typed", ["one", "1,20", "1.2.3", "12 000 000 000 000", "85 percent"])
+def test_what_is_not_a_figure_is_refused_by_name(olive, cast, typed):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
+    response = post(olive, cast, **{field(cast.hub, cast.south, f"m{measure.pk}"): typed})
+    assert response.status_code == 400
+    assert "Enter Residents for 1.1.2 (South) as a number" in text_of(response)
+    assert form_fields(response)[f"{key(cast.hub, cast.south)}-m{measure.pk}"] == typed
+
+
+def test_a_stored_figure_typed_again_with_a_comma_is_no_change(olive, cast):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
+    post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "1200"})
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    drawn = form_fields(olive.get(page_url(cast)))
+    assert drawn[f"{key(cast.hub, cast.north)}-m{measure.pk}"] == "1,200"
+    response = post(olive, cast)
+    assert "Nothing to save" in text_of(response)
+    update.refresh_from_db()
+    assert update.version == 1
+
+
+def test_one_bad_figure_keeps_its_update_and_saves_every_other(olive, cast):
+    """The issue's probe: "85%" and "one" refused the whole page, naming neither update."""
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Sessions held")
+    cctv = make.action(cast.hub.objective, description="CCTV review", lead=cast.council)
+    response = post(
+        olive,
+        cast,
+        **{
+            field(cast.hub, cast.north, "progress"): "North text",
+            field(cast.hub, cast.north, f"m{measure.pk}"): "85%",
+            field(cast.hub, cast.south, "progress"): "South text",
+            field(cast.hub, cast.south, f"m{measure.pk}"): "one",
+            field(cctv, cast.north, "progress"): "CCTV text",
+        },
+    )
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "Enter Sessions held for 1.1.2 (South) as a number" in text
+    assert "2 updates saved as a draft. 1 update was not saved" in text
+    north = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (north.progress, north.figures.get().value) == ("North text", Decimal(85))
+    assert QuarterlyUpdate.objects.get(action=cctv, district=cast.north).progress == "CCTV text"
+    assert not QuarterlyUpdate.objects.filter(district=cast.south, period=cast.q2).exists()
+    fields = form_fields(response)
+    assert fields[f"{key(cast.hub, cast.south)}-progress"] == "South text"
+    assert fields[f"{key(cast.hub, cast.south)}-m{measure.pk}"] == "one"
+    # The saved ones are drawn from what is stored, at their new versions, so saving the page
+    # again (after fixing South) is no conflict.
+    assert fields[f"{key(cast.hub, cast.north)}-version"] == "1"
+    again = olive.post(
+        page_url(cast),
+        submitted_form(response, {f"{key(cast.hub, cast.south)}-m{measure.pk}": "1"})
+        | {"intent": "draft"},
+    )
+    assert again.status_code == 302
+    south = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.south)
+    assert (south.progress, south.figures.get().value) == ("South text", Decimal(1))
+
+
+def test_a_forged_version_is_an_error_naming_the_update(olive, cast):
+    response = post(olive, cast, **{field(cast.hub, cast.north, "version"): "x"})
+    assert response.status_code == 400
+    assert "The form for 1.1.2 (North) was out of date" in text_of(response)
+    html = response.content.decode()
+    assert f'href="#id_{key(cast.hub, cast.north)}-status"' in html
+
+
+def test_a_status_not_in_the_list_is_refused_by_name(olive, cast):
+    response = post(olive, cast, **{field(cast.hub, cast.north, "status"): "splendid"})
+    assert response.status_code == 400
+    assert "Choose a status from the list for 1.1.2 (North)" in text_of(response)
 
 
 def test_a_submitted_update_is_shown_but_not_editable(olive, cast):
@@ -508,3 +611,370 @@ def test_the_page_reads_last_quarters_updates_in_a_fixed_number_of_queries(
         make.update(action, cast.q1, UpdateStatus.ON_TRACK, cast.north, progress="Earlier")
     with django_assert_max_num_queries(len(few) + 12):  # a few per new action's measures
         olive.get(page_url(cast))
+
+
+def test_the_form_asks_the_browser_to_warn_before_leaving_unsaved_work(olive, cast):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Residents")
+    drawn = olive.get(page_url(cast)).content.decode()
+    assert (
+        '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved data'
+        in drawn
+    )
+    assert 'src="/static/js/init.mjs"' in drawn
+    # A page drawn again with work kept back counts as unsaved from the start.
+    kept = post(olive, cast, **{field(cast.hub, cast.north, f"m{measure.pk}"): "lots"})
+    assert 'data-csp-unsaved="kept"' in kept.content.decode()
+
+
+# Submitting what you mean (issue 12, item 2)
+
+
+def hub_texts(cast):
+    return {
+        field(cast.hub, cast.north, "status"): UpdateStatus.ON_TRACK,
+        field(cast.hub, cast.north, "progress"): "North text",
+        field(cast.hub, cast.south, "status"): UpdateStatus.AT_RISK,
+        field(cast.hub, cast.south, "progress"): "South text",
+    }
+
+
+def states(cast):
+    return {
+        u.district.name: u.state
+        for u in QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2)
+    }
+
+
+def untick(fields):
+    return {name: value for name, value in fields.items() if not name.endswith("-send")}
+
+
+def test_submit_this_update_sends_that_one_and_keeps_the_others_as_drafts(olive, cast):
+    response = post(olive, cast, intent=f"submit:{key(cast.hub, cast.south)}", **hub_texts(cast))
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.SUBMITTED}
+    assert "1 update submitted to the coordinator and 1 saved as a draft." in text_of(
+        olive.get(page_url(cast))
+    )
+
+
+def test_submit_this_update_submits_a_stored_draft_unchanged(olive, cast):
+    post(olive, cast, **hub_texts(cast))
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+
+
+def test_submit_this_update_needs_it_written(olive, cast):
+    response = post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert response.status_code == 400
+    assert "Choose a status for 1.1.2 (North)" in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_submit_ticked_sends_only_the_ticked_ones(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    changes = {k.replace("__", "-"): v for k, v in hub_texts(cast).items()}
+    olive.post(
+        page_url(cast),
+        fields | changes | {f"{key(cast.hub, cast.north)}-send": "on", "intent": "submit-ticked"},
+    )
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+
+
+def test_submit_ticked_with_nothing_ticked_submits_nothing_and_keeps_the_drafts(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    changes = {k.replace("__", "-"): v for k, v in hub_texts(cast).items()}
+    response = olive.post(page_url(cast), fields | changes | {"intent": "submit-ticked"})
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.DRAFT}
+    text = text_of(olive.get(page_url(cast)))
+    assert "No update was ticked, so nothing was submitted." in text
+    assert "2 updates saved as a draft." in text
+
+
+def test_a_tick_alone_is_no_change_to_save(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    response = olive.post(
+        page_url(cast), fields | {f"{key(cast.hub, cast.north)}-send": "on", "intent": "draft"}
+    )
+    assert "Nothing to save" in text_of(response)
+
+
+def test_a_kept_back_tick_stays_ticked(olive, cast):
+    fields = untick(form_fields(olive.get(page_url(cast))))
+    response = olive.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-send": "on",
+            f"{key(cast.hub, cast.north)}-progress": "No status yet",
+            "intent": "submit-ticked",
+        },
+    )
+    assert response.status_code == 400
+    assert submitted_form(response)[f"{key(cast.hub, cast.north)}-send"] == "on"
+
+
+def test_submit_all_still_sends_every_written_update(olive, cast):
+    post(olive, cast, intent="submit", **hub_texts(cast))
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.SUBMITTED}
+
+
+def test_pressing_enter_in_a_field_saves_a_draft_rather_than_submitting(olive, cast):
+    html = olive.get(page_url(cast)).content.decode()
+    form = html[
+        html.index(
+            '<form method="post" enctype="multipart/form-data" novalidate data-csp-unsaved'
+        ) :
+    ]
+    first_button = re.search(r"<button[^>]*>", form)[0]
+    assert 'value="draft"' in first_button
+
+
+def test_submitting_one_of_another_organisations_updates_is_refused(client, cast):
+    dave = signed_in(client, cast.dave)
+    response = post(dave, cast, intent=f"submit:{key(cast.hub, cast.north)}")
+    assert "That update can no longer be submitted here." in text_of(response)
+    assert not QuarterlyUpdate.objects.filter(action=cast.hub, period=cast.q2).exists()
+
+
+def test_an_officer_withdraws_a_submitted_update_to_change_it(olive, cast):
+    post(olive, cast, intent="submit", **hub_texts(cast))
+    assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.AT_RISK
+    page = olive.get(page_url(cast))
+    assert f'value="withdraw:{key(cast.hub, cast.south)}"' in page.content.decode()
+    response = olive.post(
+        page_url(cast),
+        form_fields(page) | {"intent": f"withdraw:{key(cast.hub, cast.south)}"},
+    )
+    assert response.status_code == 302
+    assert states(cast) == {"North": UpdateState.SUBMITTED, "South": UpdateState.DRAFT}
+    south = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.south)
+    assert (south.submitted_at, south.version) == (None, 2)
+    # A draft no longer counts: the status is North's alone now.
+    assert ActionStatus.objects.get(action=cast.hub, period=cast.q2).status == UpdateStatus.ON_TRACK
+    page = olive.get(page_url(cast))
+    assert "1.1.2 South is withdrawn: it is a draft again." in text_of(page)
+    assert form_fields(page)[f"{key(cast.hub, cast.south)}-progress"] == "South text"
+
+
+def test_withdrawing_saves_what_else_was_typed(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.south)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    olive.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Changed North",
+            "intent": f"withdraw:{key(cast.hub, cast.south)}",
+        },
+    )
+    assert states(cast) == {"North": UpdateState.DRAFT, "South": UpdateState.DRAFT}
+    assert QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2).progress == (
+        "Changed North"
+    )
+
+
+def test_an_accepted_update_cannot_be_withdrawn(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    QuarterlyUpdate.objects.filter(district=cast.north, period=cast.q2).update(
+        state=UpdateState.ACCEPTED
+    )
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.ACCEPTED
+    assert "only a submitted update that has not been accepted can be withdrawn" in text_of(
+        response
+    )
+    assert f"withdraw:{key(cast.hub, cast.north)}" not in olive.get(page_url(cast)).content.decode()
+
+
+def test_withdrawing_what_the_coordinator_read_since_is_refused(olive, cast):
+    """The version lock: accepted and returned again meanwhile, the page's version is stale."""
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    update = QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2)
+    assert QuarterlyUpdate.objects.claim_version(update.pk, update.version)
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.SUBMITTED
+    assert "has changed since you opened the page" in text_of(response)
+
+
+def test_no_withdrawing_once_the_period_is_closed(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    fields = form_fields(olive.get(page_url(cast)))
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+    assert "withdraw:" not in olive.get(page_url(cast)).content.decode()
+    response = olive.post(
+        page_url(cast), fields | {"intent": f"withdraw:{key(cast.hub, cast.north)}"}
+    )
+    assert states(cast)["North"] == UpdateState.SUBMITTED
+    assert "Ask the coordinator to return it to you." in text_of(response)
+
+
+def test_another_organisation_cannot_withdraw_an_update(client, cast):
+    update = make.update(
+        cast.hub, cast.q2, UpdateStatus.ON_TRACK, cast.north, state=UpdateState.SUBMITTED
+    )
+    dave = signed_in(client, cast.dave)
+    fields = form_fields(dave.get(page_url(cast)))
+    dave.post(
+        page_url(cast),
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-withdraw-version": str(update.version),
+            "intent": f"withdraw:{key(cast.hub, cast.north)}",
+        },
+    )
+    update.refresh_from_db()
+    assert update.state == UpdateState.SUBMITTED
+
+
+def test_a_submitted_update_says_when_without_saying_submitted_twice(olive, cast):
+    post(olive, cast, intent=f"submit:{key(cast.hub, cast.north)}", **hub_texts(cast))
+    text = text_of(olive.get(page_url(cast)))
+    assert "Submitted submitted" not in text
+    assert re.search(r"Submitted on \d+ \w+ \d{4}, \d\d:\d\d", text)
+
+
+def test_a_target_of_one_reads_in_the_singular(olive, cast):
+    Measure.objects.create(
+        action=cast.hub, description="Campaigns", unit="campaigns", target_value=1
+    )
+    assert "Target: 1 campaign" in text_of(olive.get(page_url(cast)))
+    assert "Target: 1 campaigns" not in text_of(olive.get(page_url(cast)))
+
+
+# Autosave (static/js/autosave.mjs posts intent=autosave)
+
+
+def autosave(client, cast, fields):
+    return client.post(page_url(cast), fields | {"intent": "autosave"})
+
+
+def test_autosave_saves_drafts_and_answers_the_new_versions(olive, cast):
+    fields = form_fields(olive.get(page_url(cast)))
+    response = autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-progress": "Typed, autosaved",
+            f"{key(cast.hub, cast.north)}-comment": "Not a comment to send yet",
+        },
+    )
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["saved"] == [key(cast.hub, cast.north)]
+    assert answer["versions"] == {f"{key(cast.hub, cast.north)}-version": 1}
+    assert answer["message"].startswith("Draft saved automatically at ")
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert (update.state, update.progress) == (UpdateState.DRAFT, "Typed, autosaved")
+    assert not update.comments.exists()  # comments go only with the editor's own save
+    # Nothing for the next page to say: the script showed it already.
+    assert "Draft saved" not in text_of(olive.get(page_url(cast)))
+    assert "1 update saved as a draft" not in text_of(olive.get(page_url(cast)))
+    # The next save carries the new version: no conflict.
+    again = fields | {
+        f"{key(cast.hub, cast.north)}-progress": "And again",
+        f"{key(cast.hub, cast.north)}-version": "1",
+    }
+    assert autosave(olive, cast, again).json()["versions"] == {
+        f"{key(cast.hub, cast.north)}-version": 2
+    }
+
+
+def test_autosave_never_submits(olive, cast):
+    fields = form_fields(olive.get(page_url(cast)))
+    autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-status": UpdateStatus.ON_TRACK,
+            f"{key(cast.hub, cast.north)}-progress": "Complete enough to submit",
+            f"{key(cast.hub, cast.north)}-send": "on",
+        },
+    )
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert update.state == UpdateState.DRAFT
+
+
+def test_autosave_leaves_a_form_with_a_problem_for_the_editor(olive, cast):
+    measure = Measure.objects.create(action=cast.hub, number=1, description="Visits")
+    fields = form_fields(olive.get(page_url(cast)))
+    answer = autosave(
+        olive,
+        cast,
+        fields
+        | {
+            f"{key(cast.hub, cast.north)}-m{measure.pk}": "lots",
+            f"{key(cast.hub, cast.south)}-progress": "Fine",
+        },
+    ).json()
+    assert answer["saved"] == [key(cast.hub, cast.south)]
+    assert answer["failed"] == [key(cast.hub, cast.north)]
+    assert "Some changes could not be saved: use Save as draft to see why." in answer["message"]
+
+
+def test_autosave_stops_at_someone_elses_change(olive, cast):
+    stale = form_fields(olive.get(page_url(cast)))
+    post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Saved elsewhere"})
+    response = autosave(olive, cast, stale | {f"{key(cast.hub, cast.north)}-progress": "Mine"})
+    assert response.status_code == 409
+    assert "Nothing was saved: someone else changed" in response.json()["message"]
+    assert QuarterlyUpdate.objects.get(
+        action=cast.hub, period=cast.q2, district=cast.north
+    ).progress == ("Saved elsewhere")
+
+
+def test_autosave_through_a_personal_link(client, cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from csp.models import PersonalLink
+
+    cast.q2.deadline = timezone.localdate() + timedelta(days=3)
+    cast.q2.save()
+    link = PersonalLink.create(
+        period=cast.q2,
+        organisation=cast.council,
+        holder_name="Pat",
+        holder_email="pat@example.invalid",
+        grace_days=0,
+        created_by=cast.alice,
+    )
+    fields = form_fields(client.get(link.path()))
+    answer = client.post(
+        link.path(),
+        fields | {f"{key(cast.hub, cast.north)}-progress": "Pat's", "intent": "autosave"},
+    ).json()
+    assert answer["saved"] == [key(cast.hub, cast.north)]
+    update = QuarterlyUpdate.objects.get(action=cast.hub, period=cast.q2, district=cast.north)
+    assert update.author == link.user
+    assert update.history.latest().history_change_reason.startswith("Through the personal link")
+
+
+def test_the_form_asks_for_autosave_only_where_there_is_something_to_write(olive, cast):
+    assert 'data-csp-autosave="30"' in olive.get(page_url(cast)).content.decode()
+    cast.q2.status = PeriodStatus.CLOSED
+    cast.q2.save()
+    assert "data-csp-autosave" not in olive.get(page_url(cast)).content.decode()
+
+
+def test_a_page_of_many_updates_saves_whole(olive, cast):
+    """An officer owing hundreds of updates posts thousands of fields: Django's default limit
+    (1,000) would refuse the whole page, typed work and all."""
+    for n in range(160):
+        make.action(cast.hub.objective, description=f"Extra {n}", lead=cast.council)
+    fields = form_fields(olive.get(page_url(cast)))
+    assert len(fields) > 1000
+    response = post(olive, cast, **{field(cast.hub, cast.north, "progress"): "Among many"})
+    assert response.status_code == 302
+    assert QuarterlyUpdate.objects.get(district=cast.north, period=cast.q2, action=cast.hub)

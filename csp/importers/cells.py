@@ -308,6 +308,71 @@ class _Mention(NamedTuple):
     lead: Lead | None  # None: the words fit more than one thing we know
 
 
+# "All" and its kin in a "Districts covered" cell: every district, which the plan stores as none.
+EVERY_DISTRICT = frozenset(
+    {
+        "all",
+        "all districts",
+        "all areas",
+        "all localities",
+        "both",
+        "whole area",
+        "the whole area",
+        "area wide",
+        "area-wide",
+        "borough wide",
+        "borough-wide",
+        "county wide",
+        "county-wide",
+        "countywide",
+        "district wide",
+        "district-wide",
+        "partnership wide",
+        "partnership-wide",
+    }
+)
+
+
+def parse_districts(text: object, known: Sequence[str]) -> list[str]:
+    """The districts a "Districts covered" cell names, as ``known`` spells them: "North, South",
+    "North and South", "North / South"; ``[]`` for blank or "All" (every district).
+
+    A district whose own name has "and" in it ("Hammersmith and Fulham") is one district: a
+    cell is split on "and" or "&" only where each part is a known district. A name that is not
+    one of ``known`` raises ``ValueError`` saying so.
+    """
+    written = " ".join(_text(text).split())
+    if not written or written.casefold().rstrip(".") in EVERY_DISTRICT:
+        return []
+    names = {name.casefold(): name for name in known}
+    found: list[str] = []
+    unknown: list[str] = []
+    for piece in re.split(r"\s*[,;/\n+]\s*", written):
+        piece = piece.strip(" .")
+        if not piece:
+            continue
+        if piece.casefold() in names:
+            parts = [piece]
+        else:
+            parts = [p for p in re.split(r"\s+(?:and|&)\s+", piece, flags=re.IGNORECASE) if p]
+            if len(parts) < 2 or any(p.casefold() not in names for p in parts):
+                parts = [piece]
+        for part in parts:
+            name = names.get(part.casefold())
+            if name is None:
+                unknown.append(part)
+            elif name not in found:
+                found.append(name)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none yet"
+        raise ValueError(
+            " and ".join(f"“{_shown(u)}”" for u in unknown)
+            + (" is not one of" if len(unknown) == 1 else " are not among")
+            + f" the partnership's districts ({listed}). Write “All” for every district."
+        )
+    return found
+
+
 def _name_pattern(name: str) -> str:
     """A pattern for a name in any case and spacing, with "&" and "and" interchangeable."""
     tokens = re.findall(r"&|[^\s&]+", name)

@@ -182,8 +182,25 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "district",
         "District",
-        ("district", "districts", "area", "locality", "borough"),
+        ("district", "area", "locality", "borough"),
         help="The district an update is for; blank for the whole area.",
+    ),
+    Field(
+        "areas",
+        "Districts covered",
+        (
+            "districts",
+            "districts covered",
+            "district(s)",
+            "areas",
+            "areas covered",
+            "area covered",
+            "localities",
+            "localities covered",
+            "coverage",
+            "geographical coverage",
+        ),
+        help='The districts the action covers: "North, South"; "All" or blank for every district.',
     ),
     Field(
         "period",
@@ -264,6 +281,19 @@ FIELDS: tuple[Field, ...] = (
 
 IGNORE = "ignore"
 BY_KEY = {field.key: field for field in FIELDS}
+
+
+def measure_line(description: str, target: str) -> str:
+    """A measure as a "Measures / targets" cell writes it, one per line: "Visits (target: 100)"."""
+    return f"{description} (target: {target})" if target else description
+
+
+def figure_line(description: str, value: object) -> str:
+    """A figure as a "Figures" cell writes it, one per line: "Visits: 85" (never "85.00")."""
+    text = f"{value:f}"
+    return f"{description}: {text.rstrip('0').rstrip('.') if '.' in text else text}"
+
+
 PER_PERIOD = frozenset(field.key for field in FIELDS if field.per_period)
 LEVELS = ("priority", "objective", "action")  # top to bottom, as sheets lay them out
 
@@ -312,6 +342,12 @@ COLUMNS: tuple[Column, ...] = (
         "Optional: the plan's own words for who leads, kept exactly as written.",
     ),
     Column("timescale", "Timescale", 'As written: "Q1-4", "Q2 - Sept 16", "Ongoing".'),
+    Column(
+        "areas",
+        "Districts covered",
+        'Optional: the districts the action covers, "North, South"; blank or "All" for every '
+        "district.",
+    ),
     Column(
         "measure",
         "Measures / targets",

@@ -24,10 +24,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from csp import access
-from csp.importers.columns import BY_KEY, COLUMNS
+from csp.importers.columns import BY_KEY, COLUMNS, figure_line, measure_line
 from csp.models import (
     Action,
     ActionLead,
+    District,
     Measure,
     MeasureFigure,
     Plan,
@@ -55,6 +56,7 @@ WIDTHS = {
     "lead": 22,
     "lead_as_written": 18,
     "timescale": 11,
+    "areas": 14,
     "measure": 26,
     "district": 11,
     "period": 10,
@@ -116,6 +118,7 @@ def _actions(plan: Plan, user: access.AnyUser | None) -> Iterator[Action]:
             Prefetch("leads", leads),
             Prefetch("updates", updates),
             Prefetch("measures", Measure.objects.order_by("number")),
+            Prefetch("districts", District.objects.order_by("name")),
         )
         .order_by("objective__priority__number", "objective__number", "number")
         .iterator(chunk_size=CHUNK)
@@ -142,9 +145,9 @@ def plan_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[dict[s
             "lead": _lead_text(action),
             "lead_as_written": action.lead_as_written,
             "timescale": action.timescale,
+            "areas": ", ".join(district.name for district in action.districts.all()),
             "measure": "\n".join(
-                f"{m.description} (target: {m.target_text})" if m.target_text else m.description
-                for m in action.measures.all()
+                measure_line(m.description, m.target_text) for m in action.measures.all()
             ),
         }
         updates = list(action.updates.all())
@@ -165,15 +168,9 @@ def plan_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[dict[s
                 "update": update.progress,
                 "risks": update.risks,
                 "figure": "\n".join(
-                    f"{f.measure.description}: {_figure(f.value)}" for f in update.figures.all()
+                    figure_line(f.measure.description, f.value) for f in update.figures.all()
                 ),
             }
-
-
-def _figure(value: object) -> str:
-    """``Decimal("85.00")`` → ``"85"``; ``Decimal("2.50")`` → ``"2.5"``."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def table_rows(plan: Plan, user: access.AnyUser | None = None) -> Iterator[list[str]]:

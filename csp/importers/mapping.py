@@ -332,9 +332,22 @@ def guess_column(
                 + " and ".join(x for x in (period.label if period else "", district) if x),
             )
     key = _word_key(written)
+    if key in TEXT_FIELDS and _all_quarters(samples, default_year):
+        # "Last update", "Updated": when an update was made, not what it said.
+        return Guess(ColumnChoice(), "its cells are quarters or dates, not words of progress")
     if key:
         return Guess(ColumnChoice(key), "a word in its heading")
     return _guess_from_values(samples, districts, default_year)
+
+
+TEXT_FIELDS = frozenset({"update", "risks"})
+
+
+def _all_quarters(samples: Sequence[str], default_year: int | None) -> bool:
+    values = [s for s in samples if s.strip()]
+    return bool(values) and all(
+        period_in_text(v, default_year) is not None and len(v) <= 20 for v in values
+    )
 
 
 def _guess_from_values(
@@ -355,7 +368,7 @@ def _guess_from_values(
     known = {d.lower() for d in districts}
     if known and all(v.lower() in known for v in values):
         return Guess(ColumnChoice("district"), "its cells, which are district names")
-    if all(period_in_text(v, default_year) is not None and len(v) <= 20 for v in values):
+    if _all_quarters(values, default_year):
         return Guess(ColumnChoice("period"), "its cells, which read as quarters")
     return Guess(ColumnChoice(), "")
 

@@ -148,6 +148,7 @@ class ActionRow:
     due: FinancialQuarter | None = None
     reference: tuple[int, int, int] | None = None
     measures: list[tuple[str, str]] = field(default_factory=list)  # (description, target)
+    areas: list[str] | None = None  # the districts covered, by name; None: the sheet says not
     parsed: cells.ParsedLeads | None = None
     leads: list[tuple[str | None, str | None, bool]] = field(default_factory=list)
     updates: list[UpdateRow] = field(default_factory=list)
@@ -436,6 +437,7 @@ class PlanImport:
                 "lead_as_written",
                 "timescale",
                 "district",
+                "areas",
                 "period",
                 "measure",
                 "target",
@@ -542,19 +544,65 @@ class PlanImport:
                     self.actions.append(action)
                     self._place(action)
             last_action = action
+            columns_of = self._share_statuses(update_cells, groups)
             for (column_period, column_district), found in update_cells.items():
                 if any(found.values()):
                     self._read_update(
                         number,
                         values,
                         found,
-                        groups[(column_period, column_district)],
+                        columns_of[(column_period, column_district)],
                         action,
                         column_period,
                         column_district,
                         districts,
                         seen_updates,
                     )
+
+    @staticmethod
+    def _share_statuses(
+        found: dict[tuple[FinancialQuarter | None, str], dict[str, str]],
+        groups: dict[tuple[FinancialQuarter | None, str], dict[str, int]],
+    ) -> dict[tuple[FinancialQuarter | None, str], dict[str, int]]:
+        """One status (or risks) column for a quarter whose updates are given by district ("Q1
+        RAG" beside "Q1 North update", "Q1 South update"): in a row where the whole area has
+        only those, they belong to the row's district updates for the quarter, not to an update
+        of the whole area. The status goes to each district update without one; risks written
+        "South: ..." to South's, other lines to each. Changes ``found`` in place; returns each
+        group's columns, the shared columns added, for messages to name."""
+        columns_of = dict(groups)
+        shared_keys = ("status", "risks")
+        for (quarter, district), cells_ in found.items():
+            if district or not any(cells_.get(key) for key in shared_keys):
+                continue
+            if any(value for key, value in cells_.items() if key not in shared_keys):
+                continue
+            siblings = [
+                place
+                for place, other in found.items()
+                if place[0] == quarter and place[1] and any(other.values())
+            ]
+            if not siblings:
+                continue
+            risks: dict[str, list[str]] = {}
+            for line in cells_.get("risks", "").splitlines():
+                name, sep, rest = line.partition(":")
+                to = next(
+                    (p[1] for p in siblings if sep and p[1].casefold() == name.strip().casefold()),
+                    "",
+                )
+                risks.setdefault(to, []).append(rest.strip() if to else line)
+            for place in siblings:
+                given = {
+                    "status": cells_.get("status", ""),
+                    "risks": "\n".join(risks.get(place[1], []) + risks.get("", [])),
+                }
+                for key, value in given.items():
+                    if value and not found[place].get(key):
+                        found[place][key] = value
+                        columns_of[place] = {**columns_of[place], key: groups[(quarter, "")][key]}
+            found[(quarter, district)] = dict.fromkeys(cells_, "")
+        return columns_of
 
     def _too_long(self, number: int, values: dict[str, str]) -> bool:
         """A cell longer than its field holds: said here, not a database error at commit."""
@@ -642,6 +690,13 @@ class PlanImport:
                     number, "timescale", f"{error} Correct the cell, or map the column to “Ignore”."
                 )
         action.measures = self._measures(number, values["measure"], values["target"])
+        if self.mapping.first("areas") is not None:
+            try:
+                action.areas = cells.parse_districts(
+                    values["areas"], [d.name for d in self.districts]
+                )
+            except ValueError as error:
+                self.error(number, "areas", str(error))
         if action.lead_text:
             parsed = parsed_cache.get(action.lead_text)
             if parsed is None:
@@ -968,6 +1023,9 @@ class PlanImport:
             same = all(getattr(found, k) == v for k, v in fields.items())
             same = same and existing.leads_of(found) == action.leads
             same = same and (not action.measures or existing.measures_of(found) == action.measures)
+            same = same and (
+                action.areas is None or existing.areas_of(found) == sorted(action.areas)
+            )
             action.change = "same" if same else "changed"
         for update in action.updates:
             period = existing.periods.get(update.quarter)
@@ -1346,6 +1404,7 @@ class PlanImport:
                         )
                     )
         bulk_create_with_history(leads, ActionLead, **history)
+        self._write_areas(stored)
         # Measures: added when new, targets brought up to date.
         current = existing.measure_objects
         new_measures, changed_measures = [], []
@@ -1380,6 +1439,21 @@ class PlanImport:
             changed_measures, Measure, ["target_text", "target_value", "unit"], **history
         )
         return stored
+
+    def _write_areas(self, stored: dict[tuple[str, str, str], Action]) -> None:
+        """The districts covered, for every action whose sheet says and that is new or changed:
+        two queries in all, however many actions."""
+        rows = [r for r in self.actions if r.areas is not None and r.change != "same"]
+        if not rows:
+            return
+        through = Action.districts.through
+        through.objects.filter(action__in=[stored[r.identity] for r in rows if r.existing]).delete()
+        by_name = {d.name: d for d in self.districts}
+        through.objects.bulk_create(
+            through(action=stored[r.identity], district=by_name[name])
+            for r in rows
+            for name in r.areas or []
+        )
 
     def _write_updates(self, plan, actions, history):  # type: ignore[no-untyped-def]
         existing = self.existing
@@ -1469,6 +1543,7 @@ class _ExistingPlan:
         self.leads: dict[int, list[tuple[str | None, str | None, bool]]] = {}
         self.measure_objects: dict[int, list[Measure]] = {}
         self.figures: dict[int, list[tuple[str, Decimal]]] = {}
+        self.areas: dict[int, list[str]] = {}
         self.authors: dict[int, str] = {}
         if plan is None:
             return
@@ -1502,6 +1577,12 @@ class _ExistingPlan:
                     lead.all_partners,
                 )
             )
+        for action_id, name in (
+            Action.districts.through.objects.filter(action__objective__priority__plan=plan)
+            .order_by("action_id", "district__name")
+            .values_list("action_id", "district__name")
+        ):
+            self.areas.setdefault(action_id, []).append(name)
         for measure in Measure.objects.filter(action__objective__priority__plan=plan).order_by(
             "action_id", "number"
         ):
@@ -1521,6 +1602,9 @@ class _ExistingPlan:
 
     def leads_of(self, action: Action) -> list[tuple[str | None, str | None, bool]]:
         return self.leads.get(action.pk, [])
+
+    def areas_of(self, action: Action) -> list[str]:
+        return self.areas.get(action.pk, [])
 
     def measures_of(self, action: Action) -> list[tuple[str, str]]:
         return [(m.description, m.target_text) for m in self.measure_objects.get(action.pk, [])]

@@ -1,6 +1,13 @@
 """The domain model, by aggregate: partnerships and their members, plans, and quarterly updates."""
 
 from csp.models.changes import ChangeStamp
+from csp.models.cycle import (
+    ActionWatch,
+    CoordinatorDigest,
+    Evidence,
+    PersonalLink,
+    UpdateComment,
+)
 from csp.models.imports import ImportJob, ImportSettings
 from csp.models.jobs import BackgroundJob, JobState
 from csp.models.partnerships import (
@@ -63,11 +70,14 @@ __all__ = [
     "ActionLead",
     "ActionQuerySet",
     "ActionStatus",
+    "ActionWatch",
     "AgencyReportRender",
     "Amendment",
     "BackgroundJob",
     "ChangeStamp",
+    "CoordinatorDigest",
     "District",
+    "Evidence",
     "Funding",
     "Impact",
     "ImportJob",
@@ -86,6 +96,7 @@ __all__ = [
     "PartnershipRole",
     "PeriodLocked",
     "PeriodStatus",
+    "PersonalLink",
     "Plan",
     "PlanChangedWhileRendering",
     "PlanStatus",
@@ -106,6 +117,7 @@ __all__ = [
     "StatutoryStrand",
     "StrategicObjective",
     "Theme",
+    "UpdateComment",
     "UpdateState",
     "UpdateStatus",
 ]

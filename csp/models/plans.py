@@ -683,6 +683,25 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return self.target_text or self.description
 
+    def unit_for(self, value: Decimal | int | float | None) -> str:
+        """The unit as it reads after ``value``: "1 campaign", "2 campaigns", "85%".
+
+        Units are written as plurals ("campaigns", "vulnerable residents"); one of them reads
+        in the singular.
+        """
+        unit = self.unit.strip()
+        if not unit or unit == "%" or value is None or Decimal(str(value)) != 1:
+            return unit
+        head, _, last = unit.rpartition(" ")
+        lower = last.lower()
+        if lower == "people":
+            last = last[0] + "erson"
+        elif lower.endswith("ies") and len(lower) > 4:
+            last = last[:-3] + "y"
+        elif lower.endswith("s") and not lower.endswith(("ss", "us", "is")):
+            last = last[:-1]
+        return f"{head} {last}" if head else last
+
 
 # -- refreshing a plan to the next year (Plan.refresh_to_next_year) -----------------------------
 

@@ -59,6 +59,23 @@ def number(value: Decimal | int | float | None) -> str:
     return f"{amount:,f}"
 
 
+@register.filter
+def figure(value: Decimal | int | float | None, measure: Any) -> str:
+    """A figure with its measure's unit: "12 sessions", "1 campaign", "85%"."""
+    if value is None or value == "":
+        return ""
+    unit = measure.unit_for(value) if measure is not None else ""
+    if unit == "%":
+        return f"{number(value)}%"
+    return f"{number(value)} {unit}" if unit else number(value)
+
+
+@register.filter
+def get(mapping: dict[str, Any] | None, key: str) -> Any:
+    """``mapping[key]``, or ``None``: for dictionaries keyed by a slot."""
+    return (mapping or {}).get(key)
+
+
 STATE_TAG_CLASSES = {
     "missing": "govuk-tag--red",
     "draft": "govuk-tag--grey",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from csp.access import SignInRequired, sees_restricted
@@ -17,7 +19,7 @@ from csp.caching import PageCache
 from csp.exports import action_rows, csv_response, xlsx_response
 from csp.filters import ActionListing, PageCursor
 from csp.history import action_history
-from csp.models import Action, Measure, MeasureFigure, Plan, QuarterlyUpdate
+from csp.models import Action, ActionWatch, Measure, MeasureFigure, Plan, QuarterlyUpdate
 from csp.ratelimit import rate_limited
 from csp.tables import ActionTable
 from csp.views.common import export_too_large, visible_or_404
@@ -139,7 +141,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .visible_to(request.user)
         .filter(action=action)
         .select_related("period", "district", "organisation")
-        .prefetch_related("figures__measure")
+        # Evidence goes with its update: only the updates this visitor may see bring theirs.
+        .prefetch_related("figures__measure", "evidence")
         # The whole-area update first in each period, on every database.
         .order_by("-period__year", "-period__quarter", F("district__name").asc(nulls_first=True))
     )
@@ -185,5 +188,29 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history_cut": SimpleLazyObject(lambda: len(changes) > HISTORY_SHOWN),
             "history_shown": HISTORY_SHOWN,
             "page_cache": PageCache(request.user),
+            "watching": request.user.is_authenticated
+            and ActionWatch.objects.filter(user_id=request.user.pk, action=action).exists(),
         },
     )
+
+
+@require_POST
+def action_follow(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow an action one may see (e-mails when its status changes or an update is accepted),
+    or stop following it."""
+    if not request.user.is_authenticated:
+        raise SignInRequired
+    action = visible_or_404(
+        request, Action.objects.visible_to(request.user), Action.objects.all(), pk=pk
+    )
+    if request.POST.get("follow") == "yes":
+        ActionWatch.objects.get_or_create(user=request.user, action=action)
+        messages.success(
+            request,
+            f"You follow {action.reference}: you will be e-mailed when its status changes or "
+            "an update of it is accepted.",
+        )
+    else:
+        ActionWatch.objects.filter(user=request.user, action=action).delete()
+        messages.success(request, f"You no longer follow {action.reference}.")
+    return redirect(action)

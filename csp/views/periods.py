@@ -13,9 +13,11 @@ partnerships' periods answer 404.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -28,11 +30,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from csp import access
+from csp import access, notifications, reminders
 from csp.cycle import (
     MOVES,
+    SHARED_LABEL,
+    ClosingCheck,
     PeriodSlots,
     Refused,
+    Slot,
     accept,
     move_period,
     open_amendment,
@@ -41,13 +46,18 @@ from csp.cycle import (
     update_name,
 )
 from csp.models import (
+    Organisation,
     PeriodStatus,
+    PersonalLink,
     Plan,
     PrioritySummary,
     QuarterlyUpdate,
     ReportingPeriod,
+    UpdateComment,
     UpdateState,
 )
+from csp.models.cycle import COMMENT_MAX_LENGTH
+from csp.notifications import TellingWatchers
 from csp.quarters import FinancialQuarter
 from csp.views.common import refuse, visible_or_404
 
@@ -66,7 +76,7 @@ def _coordinated_plan(request: HttpRequest, slug: str) -> Plan:
     return plan
 
 
-def _coordinated_period(request: HttpRequest, pk: int) -> ReportingPeriod:
+def coordinated_period(request: HttpRequest, pk: int) -> ReportingPeriod:
     everything = ReportingPeriod.objects.select_related("plan__partnership")
     visible = everything.filter(plan__in=Plan.objects.visible_to(request.user))
     period = visible_or_404(request, visible, everything, pk=pk)
@@ -226,7 +236,7 @@ class FormError:
     """A failed form on the review page: which update, which form, and the message."""
 
     update_pk: int
-    form: str  # "return" or "amend"
+    form: str  # "return", "amend" or "comment"
     message: str
 
     @property
@@ -248,7 +258,7 @@ def deadline_note(period: ReportingPeriod, today: datetime.date) -> str:
 
 @require_http_methods(["GET", "HEAD"])
 def period_review(request: HttpRequest, pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     return _review_page(request, period)
 
 
@@ -263,6 +273,10 @@ def _review_page(
             setattr(update, f"{error.form}_error", error.message)
     locked = period.is_locked
     awaiting = [s for s in slots.slots if s.state == UpdateState.SUBMITTED]
+    place = ReviewPlace.of(request.GET)
+    shown = [s for s in awaiting if place.shows(s)]
+    reviewable = [s for s in shown if not locked or s.in_amendment]
+    choices = sorted({(o.slug, o.name) for s in awaiting for o in reporting_organisations(s)})
     return render(
         request,
         "periods/review.html",
@@ -275,7 +289,21 @@ def _review_page(
             "awaiting_total": len(awaiting),
             "by_organisation": slots.by_organisation(),
             "by_priority": slots.by_priority(),
-            "awaiting": [(slot, not locked or slot.in_amendment) for slot in awaiting],
+            "owed_by_nobody": slots.owed_by_nobody(),
+            "shared_label": SHARED_LABEL,
+            "awaiting": [
+                (slot, slot in reviewable, following.update.pk if following else "")
+                for slot, following in zip(shown, [*shown[1:], None], strict=False)
+            ],
+            "reviewable": reviewable,
+            "place": place,
+            "organisation_choices": choices,
+            "in_place": place.at is not None or request.GET.get("done") == "1",
+            "chased": request.GET.get("chased") == "1",
+            "can_remind": period.status == PeriodStatus.OPEN,
+            "link_count": len(PersonalLink.objects.filter(period=period).usable()),
+            # The card the result goes before; if it is no longer shown, above the list.
+            "result_at": place.at if place.at in {s.update.pk for s in shown} else None,
             "outstanding": [s for s in slots.slots if s.is_outstanding],
             "accepted": [s for s in slots.slots if s.state == UpdateState.ACCEPTED],
             "locked": locked,
@@ -297,6 +325,58 @@ def _summaries(period: ReportingPeriod) -> list[tuple[Any, list[PrioritySummary]
     return [(p, by_priority.get(p.pk, [])) for p in period.plan.priorities.order_by("number")]
 
 
+@dataclass(frozen=True)
+class ReviewPlace:
+    """Where on the review page the coordinator is: the organisation whose updates are shown,
+    and the update after the one just accepted or returned (the page shows the result there).
+    """
+
+    organisation: str = ""  # a slug
+    at: int | None = None
+
+    @classmethod
+    def of(cls, data: Any) -> ReviewPlace:
+        slug = str(data.get("organisation", ""))
+        at = str(data.get("at", ""))
+        return cls(
+            organisation=slug if re.fullmatch(r"[-\w]{1,100}", slug) else "",
+            at=int(at) if at.isdigit() and len(at) < 12 else None,
+        )
+
+    def shows(self, slot: Slot) -> bool:
+        return not self.organisation or any(
+            o.slug == self.organisation for o in reporting_organisations(slot)
+        )
+
+    def url(self, period: ReportingPeriod, at: int | None = None, *, done: bool = False) -> str:
+        """The review page again, at this place: the result shown where the editor was."""
+        query = {"organisation": self.organisation, "at": at or "", "done": "1" if done else ""}
+        kept = urlencode({k: v for k, v in query.items() if v})
+        return f"{reverse('period-review', args=[period.pk])}?{kept}#review-result"
+
+
+def reporting_organisations(slot: Slot) -> list[Any]:
+    """Whose update it is: the organisation that reported it, else the leads that owe it."""
+    if slot.update is not None and slot.update.organisation is not None:
+        return [slot.update.organisation]
+    return slot.owing_leads
+
+
+def _telling(request: HttpRequest, updates: list[QuarterlyUpdate]) -> TellingWatchers:
+    """Tell the followers of these updates' actions what the coordinator's change did."""
+    return TellingWatchers(
+        {(u.action_id, u.period_id) for u in updates},
+        by=request.user,
+        base_url=request.build_absolute_uri("/"),
+    )
+
+
+def _back(request: HttpRequest, period: ReportingPeriod) -> HttpResponse:
+    """Back to the review page where the coordinator was, the result shown in place."""
+    place = ReviewPlace.of(request.POST)
+    return redirect(place.url(period, place.at, done=True))
+
+
 # -- what a coordinator does to an update ------------------------------------------------------
 
 
@@ -313,22 +393,25 @@ def _attempt(request: HttpRequest, action: Callable[..., T], *args: Any) -> tupl
 
 @require_POST
 def update_accept(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = AcceptForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Something went wrong with that form. Please try again.")
         return redirect("period-review", period.pk)
-    done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
+    with _telling(request, [update]) as told:
+        done, closed = _attempt(request, accept, update, form.cleaned_data["version"])
+        if done:
+            told.accepted(update)
     if done:
         closing = " Its amendment is closed." if closed else ""
         messages.success(request, f"Accepted {update_name(update)}.{closing}")
-    return redirect("period-review", period.pk)
+    return _back(request, period)
 
 
 @require_POST
 def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = ReturnForm(request.POST)
     if not form.is_valid():
@@ -339,10 +422,15 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
         messages.error(request, "Something went wrong with that form. Please try again.")
         return redirect("period-review", period.pk)
     comment = form.cleaned_data["comment"].replace("\r\n", "\n")
-    if _attempt(request, return_to_lead, update, form.cleaned_data["version"], comment)[0]:
+    with _telling(request, [update]):
+        done = _attempt(
+            request, return_to_lead, update, form.cleaned_data["version"], comment, request.user
+        )[0]
+    if done:
         who = update.organisation.name if update.organisation else "its lead"
         later = (
-            " The period is closed: re-open it so they can change the update."
+            " The period is closed, but a returned update stays open to its lead until the "
+            "period is reported."
             if period.status == PeriodStatus.CLOSED
             else ""
         )
@@ -351,12 +439,12 @@ def update_return(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse
         messages.success(
             request, f"Returned {update_name(update)} to {who} with your comment.{told}{later}"
         )
-    return redirect("period-review", period.pk)
+    return _back(request, period)
 
 
 @require_POST
 def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     update = _update_in(period, update_pk)
     form = AmendmentForm(request.POST)
     if not form.is_valid():
@@ -365,7 +453,9 @@ def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
         )
     reason = form.cleaned_data["reason"].replace("\r\n", "\n")
     user = request.user if isinstance(request.user, User) else None
-    if _attempt(request, open_amendment, update, reason, user)[0]:
+    with _telling(request, [update]):
+        done = _attempt(request, open_amendment, update, reason, user)[0]
+    if done:
         messages.success(
             request,
             f"{update_name(update)} is open for amendment. Its lead can change it; "
@@ -378,7 +468,7 @@ def update_amend(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
 
 
 def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
-    period = _coordinated_period(request, pk)
+    period = coordinated_period(request, pk)
     if _attempt(request, move_period, period, to)[0]:
         messages.success(request, MOVES[to][1].format(label=period.label))
     return redirect("period-review", period.pk)
@@ -386,7 +476,24 @@ def _move(request: HttpRequest, pk: int, to: PeriodStatus) -> HttpResponse:
 
 @require_POST
 def period_close(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(request, pk, PeriodStatus.CLOSED)
+    """Closing is a decision: first what it leaves behind is listed, and the coordinator asked."""
+    period = coordinated_period(request, pk)
+    if request.POST.get("confirm") == "yes":
+        return _move(request, pk, PeriodStatus.CLOSED)
+    if period.status != PeriodStatus.OPEN:
+        return _move(request, pk, PeriodStatus.CLOSED)  # refused, saying why
+    check = ClosingCheck(PeriodSlots(period))
+    return render(
+        request,
+        "periods/close.html",
+        {
+            "period": period,
+            "plan": period.plan,
+            "partnership": period.plan.partnership,
+            "check": check,
+            "deadline_note": deadline_note(period, timezone.localdate()),
+        },
+    )
 
 
 @require_POST
@@ -397,3 +504,133 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def period_report(request: HttpRequest, pk: int) -> HttpResponse:
     return _move(request, pk, PeriodStatus.REPORTED)
+
+
+# -- chasing an organisation now ----------------------------------------------------------------
+
+
+@require_POST
+def remind_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send one organisation's people the reminder the daily command would, now (and once)."""
+    period = coordinated_period(request, pk)
+    organisation = Organisation.objects.filter(
+        pk=request.POST.get("organisation")
+        if str(request.POST.get("organisation")).isdigit()
+        else None,
+        memberships__partnership=period.plan.partnership,
+    ).first()
+    if organisation is None:
+        messages.error(request, "Choose an organisation of this partnership to remind.")
+        return redirect("period-review", period.pk)
+    if period.status != PeriodStatus.OPEN:
+        messages.error(request, f"{period.label} is not open: there is nothing to remind about.")
+        return redirect("period-review", period.pk)
+    results = reminders.remind_organisation(
+        period, organisation.pk, timezone.localdate(), base_url=request.build_absolute_uri("/")
+    )
+    for line in reminders.describe_for_coordinator(results, organisation):
+        (messages.success if line.sent else messages.error)(request, line.text)
+    # Back where the coordinator was: the result drawn above the table of organisations.
+    return redirect(f"{reverse('period-review', args=[period.pk])}?chased=1#review-result")
+
+
+# -- accepting every update shown at once -------------------------------------------------------
+
+
+@require_POST
+def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept every update the review page showed, once the coordinator confirms how many.
+
+    The page sends each update with the version it showed: one changed since is not accepted
+    (its lead withdrew it, or it was returned), and the coordinator is told which.
+    """
+    period = coordinated_period(request, pk)
+    place = ReviewPlace.of(request.POST)
+    # One field, "12:3,14:1,…", however many are shown: a field each would pass Django's
+    # DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) on a large period and be refused outright.
+    shown: dict[int, int] = {}
+    for pair in request.POST.get("updates", "").split(",")[:20_000]:
+        update_pk, _, version = pair.strip().partition(":")
+        if update_pk.isdigit() and version.isdigit() and len(update_pk) < 12 and len(version) < 12:
+            shown[int(update_pk)] = int(version)
+    updates = list(
+        QuarterlyUpdate.objects.filter(
+            period=period, pk__in=list(shown), state=UpdateState.SUBMITTED
+        )
+        .select_related("action__objective__priority", "district", "organisation", "period")
+        .order_by(
+            "action__objective__priority__number",
+            "action__objective__number",
+            "action__number",
+            "district__name",
+        )
+    )
+    if not updates:
+        messages.error(request, "There were no updates to accept.")
+        return redirect(place.url(period, done=True))
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "periods/accept_all.html",
+            {
+                "period": period,
+                "plan": period.plan,
+                "partnership": period.plan.partnership,
+                "updates": updates,
+                # Each at the version the review page showed, not as it is now.
+                "shown": ",".join(f"{u.pk}:{shown[u.pk]}" for u in updates),
+                "place": place,
+            },
+        )
+    accepted, refused = [], []
+    with _telling(request, updates) as told:
+        for update in updates:
+            try:
+                accept(update, shown[update.pk])
+            except (Refused, ValidationError) as why:
+                refused.append(str(why) if isinstance(why, Refused) else " ".join(why.messages))
+            else:
+                accepted.append(update)
+                told.accepted(update)
+    if accepted:
+        count = len(accepted)
+        messages.success(request, f"Accepted {count} update{'s' if count != 1 else ''}.")
+    for why in refused:
+        messages.error(request, why)
+    return redirect(place.url(period, done=True))
+
+
+# -- the coordinator's side of an update's conversation ---------------------------------------
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label="Comment for the lead",
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Enter a comment.",
+            "max_length": f"A comment can be at most {COMMENT_MAX_LENGTH:,} characters.",
+        },
+    )
+
+
+@require_POST
+def update_comment(request: HttpRequest, pk: int, update_pk: int) -> HttpResponse:
+    """Add the coordinator's comment to an update's conversation; its author is e-mailed."""
+    period = coordinated_period(request, pk)
+    update = _update_in(period, update_pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _review_page(
+            request, period, FormError(update.pk, "comment", str(form.errors["text"][0]))
+        )
+    comment = UpdateComment.objects.create(
+        update=update,
+        author=request.user if isinstance(request.user, User) else None,
+        text=form.cleaned_data["text"].replace("\r\n", "\n").strip(),
+    )
+    told = notifications.tell_of_comment(comment, request.build_absolute_uri("/"))
+    emailed = f" {access.display_name(told[0])} has been e-mailed." if told else ""
+    messages.success(request, f"Your comment on {update_name(update)} is added.{emailed}")
+    return _back(request, period)

@@ -42,13 +42,20 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"partnerships": partnerships, "coordinated": coordinated})
 
 
-def chosen_period(periods: list[ReportingPeriod], slug: str | None) -> ReportingPeriod | None:
-    """The period the visitor chose, else the latest that is not still open, else the latest."""
+def chosen_period(
+    periods: list[ReportingPeriod],
+    slug: str | None,
+    reported: set[int] | frozenset[int] = frozenset(),
+) -> ReportingPeriod | None:
+    """The period the visitor chose; else the latest with submitted or accepted updates
+    (``reported``: their periods' ids), else the latest that is not still open, else the latest.
+    """
     for period in periods:
         if slug and period.slug == slug:
             return period
+    with_updates = [p for p in periods if p.pk in reported]
     finished = [p for p in periods if p.status != PeriodStatus.OPEN]
-    return (finished or periods or [None])[-1]
+    return (with_updates or finished or periods or [None])[-1]
 
 
 @dataclass
@@ -170,7 +177,21 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         slug=slug,
     )
     periods = list(plan.periods.order_by("year", "quarter"))
-    period = chosen_period(periods, request.GET.get("period"))
+    asked = request.GET.get("period")
+    # Without a period asked for: the latest with submitted or accepted updates (one query).
+    reported = (
+        set()
+        if any(p.slug == asked for p in periods)
+        else set(
+            QuarterlyUpdate.objects.reported()
+            .visible_to(request.user)
+            .filter(period__plan=plan)
+            .order_by()
+            .values_list("period_id", flat=True)
+            .distinct()
+        )
+    )
+    period = chosen_period(periods, asked, reported)
     data = DashboardData(plan, period, request.user)
     # Everything below the plan and its periods is read only if the page's cached part is not
     # in the cache (``{% pagecache %}`` in the template): lazily, each at most once.

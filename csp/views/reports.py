@@ -11,19 +11,23 @@ import base64
 import datetime
 import hashlib
 import re
+from typing import cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from csp import access
+from csp import access, notifications
 from csp.models import (
     Partnership,
     PartnershipRole,
+    PeriodStatus,
     Plan,
     RenderKind,
     RenderState,
@@ -269,6 +273,12 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if report.is_issued:
             messages.error(request, "This report has already been issued.")
             return redirect(report)
+        still_open = _still_open(report)
+        if still_open and not access.is_coordinator(request.user, report.partnership_id):
+            # Only a coordinator can close a period: say who, rather than send a clerk to a
+            # page that refuses them.
+            messages.error(request, _who_closes(report, still_open))
+            return redirect(report)
         if not report.renders_inline:
             return redirect(request_render(report, RenderKind.ISSUE, request.user))
         try:
@@ -299,8 +309,63 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member": access.sees_restricted(request.user, report.partnership_id),
             "inline": report.is_issued or report.renders_inline,
             "under_way": {r.kind: r for r in renders},
+            "still_open": [] if report.is_issued else _still_open(report),
+            "closes_periods": access.is_coordinator(request.user, report.partnership_id),
+            "coordinators": [
+                access.display_name(u) for u in access.coordinators(report.partnership_id)
+            ],
         },
     )
+
+
+def _still_open(report: ScrutinyReport) -> list[ReportingPeriod]:
+    return [p for p in report.periods.order_by("year", "quarter") if p.status == PeriodStatus.OPEN]
+
+
+def _who_closes(report: ScrutinyReport, still_open: list[ReportingPeriod]) -> str:
+    names = [access.display_name(u) for u in access.coordinators(report.partnership_id)]
+    open_ = f"{notifications.labels(still_open)} {'is' if len(still_open) == 1 else 'are'}"
+    it = "it" if len(still_open) == 1 else "them"
+    if not names:
+        return (
+            f"{open_} still open, and only a coordinator can close {it}; this partnership has "
+            "none at the moment. Ask the site's administrator to name one."
+        )
+    return (
+        f"{open_} still open, and only a coordinator can close {it} before the report is "
+        f"issued: {notifications.labels_of(names)}. Use “Ask the coordinator to close {it}” "
+        "below to e-mail them."
+    )
+
+
+@require_POST
+def report_ask_to_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail the coordinators, asking them to close the periods a draft report covers."""
+    report = _visible_report(request, pk)
+    if not makes_reports(request.user, report.partnership_id):
+        refuse(request, "Only coordinators and committee clerks can issue reports.")
+    still_open = _still_open(report)
+    if report.is_issued or not still_open:
+        messages.info(request, "Every period this report covers is closed already.")
+        return redirect(report)
+    links = [request.build_absolute_uri(reverse("period-review", args=[p.pk])) for p in still_open]
+    told = notifications.ask_to_close(
+        still_open, cast(User, request.user), links, report.display_title
+    )
+    if told:
+        names = notifications.labels_of([access.display_name(u) for u in told])
+        messages.success(
+            request,
+            f"{names} {'has' if len(told) == 1 else 'have'} been asked by e-mail to close "
+            f"{notifications.labels(still_open)}.",
+        )
+    else:
+        messages.error(
+            request,
+            "No coordinator could be e-mailed (none has an e-mail address, or the mail server "
+            "did not answer). " + _who_closes(report, still_open),
+        )
+    return redirect(report)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csp', '0011_import_jobs'),
+        ('csp', '0014_cycle_discussion'),
     ]
 
     operations = [

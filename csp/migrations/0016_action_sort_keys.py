@@ -21,7 +21,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('csp', '0012_change_stamp'),
+        ('csp', '0015_change_stamp'),
     ]
 
     operations = [
