@@ -63,6 +63,8 @@ WATCHED_TABLES = frozenset(
         "csp_measurefigure",
         "csp_amendment",
         "csp_actionstatus",
+        "csp_evidence",  # listed with its update on the action page
+        "csp_updatecomment",
         "auth_user",  # is_superuser, and who a role belongs to
     }
 )
