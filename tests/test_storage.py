@@ -89,3 +89,23 @@ def test_clean_imports_clears_old_uploads_from_storage(alice, cast, object_stora
     monkeypatch.setattr(timezone, "now", lambda: later)
     call_command("clean_imports", "--hours", "1")
     assert uploads() == []
+
+
+def test_evidence_is_kept_and_downloaded_through_storage(alice, cast, object_storage):
+    from django.core.files.base import ContentFile
+    from django.urls import reverse
+
+    from csp.models import Evidence
+
+    update = cast.hub.updates.filter(period__quarter=1).first()
+    item = Evidence.objects.create(
+        update=update,
+        file=ContentFile(b"%PDF-1.4 minutes of the hub", name="minutes.pdf"),
+        name="minutes.pdf",
+        kind="pdf",
+        size=27,
+    )
+    assert default_storage.exists(item.file.name)
+    response = alice.get(reverse("evidence", args=[item.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 minutes of the hub"
