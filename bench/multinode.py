@@ -316,7 +316,10 @@ class Bench:
     def database_with_demo(self) -> None:
         """This run's database, a copy of the migrated demo's (made once per version of the
         code and fixtures it is made from: ``CREATE DATABASE … TEMPLATE`` takes a second)."""
-        template = f"csp_multinode_template_{digest('csp', 'fixtures')}"
+        # Made again when what shapes the demo's rows changes (not for a change to a page).
+        template = "csp_multinode_template_" + digest(
+            "csp/migrations", "csp/models", "csp/demo", "fixtures"
+        )
         found = self.admin(f"SELECT 1 FROM pg_database WHERE datname = '{template}'")
         if not found:
             building = f"{template}_{os.getpid()}"
