@@ -671,6 +671,13 @@ class Bench:
             f"statuses {dict(Counter(r.status for r in records))}; failed {len(failed)} "
             f"(in flight at the kill {len(in_flight)})"
         )
+        errors = (self.folder / "csp-error.log").read_text(errors="replace").splitlines()
+        retried = [line for line in errors if "upstream" in line and "[error]" in line]
+        refused = sum("connect() failed" in line for line in retried)
+        log(
+            f"nginx: {len(retried)} requests met the dead app server ({len(retried) - refused} "
+            f"in flight on it, {refused} refused a connection), sent on to the other"
+        )
         for record in beyond[:10]:
             log(f"  FAILED {record.path}: {record.status} {record.error[:160]!r}")
         if not records:
