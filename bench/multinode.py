@@ -280,7 +280,8 @@ def given_up_rightly(pk: int, error: str, killed: int | None) -> bool:
     """A render may fail only as the layout's faults make it: the one its killed worker was
     making, or one whose task Redis lost as it died; each saying to try again."""
     said = "Try again" in error
-    return said and (pk == killed or "its task was lost from the queue" in error)
+    queue_faults = ("its task was lost from the queue", "its task ended before the job began")
+    return said and (pk == killed or any(fault in error for fault in queue_faults))
 
 
 # -- the bench ----------------------------------------------------------------------------------

@@ -335,3 +335,25 @@ def test_a_queue_that_cannot_be_asked_has_not_lost_the_task(cast, settings, monk
     ImportJob.give_up_stale()
     job.refresh_from_db()
     assert job.state == JobState.QUEUED
+
+
+def test_a_job_waiting_for_a_task_that_ended_without_it_is_given_up(cast, settings):
+    """RQ fails the task of a worker that died between taking it and starting the job: the job,
+    never claimed, would wait for ever."""
+    from django_tasks.base import TaskResultStatus
+
+    from csp.models import ImportJob
+    from csp.models.jobs import JobState
+    from csp.tasks import import_spreadsheet
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    job = ImportJob.objects.create(partnership=cast.castle, token="t", options={})
+    task = import_spreadsheet.enqueue(job.pk)
+    DBTaskResult.objects.filter(pk=task.id).update(status=TaskResultStatus.FAILED)
+    ImportJob.objects.filter(pk=job.pk).update(
+        task_id=str(task.id), created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    ImportJob.give_up_stale()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "its task ended before the job began" in job.error
