@@ -19,12 +19,17 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.core.cache.backends.base import BaseCache
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class SessionStore(cached_db.SessionStore):
+    # Set by Django's own stores; their type stubs do not say so.
+    _cache: BaseCache
+    _session: dict[str, Any]
+
     def _cached(self, what: str, call: Callable[[], T]) -> T | None:
         try:
             return call()
@@ -41,7 +46,7 @@ class SessionStore(cached_db.SessionStore):
         data = self._cached("read", lambda: self._cache.get(self.cache_key))
         if data is not None:
             return data  # type: ignore[no-any-return]
-        stored = self._get_session_from_db()
+        stored = self._get_session_from_db()  # type: ignore[attr-defined]
         if stored is None:
             return {}
         data = self.decode(stored.session_data)
