@@ -132,11 +132,17 @@ class RequestBudget:
 
     @contextmanager
     def applied(self) -> Iterator[RequestBudget]:
-        with connection.execute_wrapper(self):
-            try:
-                yield self
-            finally:
-                self.release()
+        """The block's statements within the budget; the connections given back after it."""
+        wrappers = connection.execute_wrappers
+        wrappers.append(self)
+        try:
+            yield self
+        finally:
+            # This wrapper itself, not the last (Django's ``execute_wrapper`` pops the last): one
+            # added meanwhile, by a connection made inside the block, must stay.
+            with contextlib.suppress(ValueError):
+                wrappers.remove(self)
+            self.release()
 
     def streamed(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks`` (a streaming response's body), made within the budget.
@@ -190,11 +196,8 @@ class AnonymousBudgetMiddleware:
             return self.get_response(request)
         budget = RequestBudget(seconds)
         request.budget = budget  # type: ignore[attr-defined]
-        with connection.execute_wrapper(budget):
-            try:
-                response = self.get_response(request)
-            finally:
-                budget.release()
+        with budget.applied():
+            response = self.get_response(request)
         # A file's bytes cost nothing more; a generated download (CSV) still reads the database.
         if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
             response.streaming_content = budget.streamed(iter(response.streaming_content))

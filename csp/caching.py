@@ -64,6 +64,7 @@ WATCHED_TABLES = frozenset(
         "csp_amendment",
         "csp_evidence",  # listed with its update on the action page
         "csp_actionstatus",
+        "csp_updatecomment",
         "auth_user",  # is_superuser, and who a role belongs to
     }
 )
@@ -86,7 +87,11 @@ def watch_writes(execute: Callable[..., Any], sql: str, params: Any, many: bool,
 def install(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """``connection_created`` receiver: watch every write made through ``connection``."""
     if watch_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(watch_writes)
+        # First, so it wraps every other: a connection may be made inside a wrapper's block
+        # (csp.budget's, for a signed-out visitor), whose end pops the last wrapper. Appended,
+        # this one was popped instead, and the budget stayed on the connection for every later
+        # request, signed in or not (each a 500 once it was spent), with no write watched.
+        connection.execute_wrappers.insert(0, watch_writes)
 
 
 def _changed(connection: BaseDatabaseWrapper) -> None:

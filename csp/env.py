@@ -6,13 +6,17 @@ variable, so a typo in production stops start-up instead of silently meaning som
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Seconds to wait for the Redis cache before doing without it.
+REDIS_TIMEOUT = 0.5
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
@@ -67,6 +71,32 @@ def env_choice(name: str, choices: set[str], default: str) -> str:
         allowed = ", ".join(sorted(choices))
         raise ImproperlyConfigured(f"{name}: expected one of {allowed}, got {raw!r}")
     return raw
+
+
+def env_dotted_path(name: str, default: str) -> str:
+    """A Python dotted path to a class (a backend), such as ``django_tasks_db.DatabaseBackend``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+", raw.strip()):
+        raise ImproperlyConfigured(
+            f"{name}: expected a class's dotted path such as {default}, got {raw[:80]!r}"
+        )
+    return raw.strip()
+
+
+def env_json_object(name: str) -> dict[str, Any]:
+    """A JSON object (``{"bucket_name": "csp"}``); unset is ``{}``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name}: not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name}: expected a JSON object {{...}}, got {raw[:40]!r}")
+    return value
 
 
 def database_from_url(url: str, *, default_sqlite_path: Path) -> dict[str, Any]:
@@ -154,4 +184,10 @@ def cache_from_url(url: str) -> dict[str, Any]:
             f"CACHE_URL: unsupported scheme {scheme!r}; expected redis://host:port/db, "
             f"rediss://… or unix:///path, or leave it unset"
         )
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # A Redis server that stops answering costs each request at most this long per try,
+        # then the page goes on without the cache (csp.caching, csp.sessions, csp.ratelimit).
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+    }

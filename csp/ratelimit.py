@@ -9,12 +9,14 @@ with ``AXES_PROXY_COUNT`` proxies in front), so the lock-out and the limit agree
 visitor is.
 
 Counters live in Django's cache (``CACHES``, ``CACHE_URL``): Redis for a site with several
-app servers, so they count together; the default in-process cache counts per process.
+app servers, so they count together; the default in-process cache counts per process. While
+the cache server is away, requests are not counted (and not refused).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
+logger = logging.getLogger(__name__)
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
@@ -50,12 +53,18 @@ def retry_after(request: HttpRequest, scope: str) -> int | None:
     now = time.time()
     window = int(now // seconds)
     key = f"rate:{scope}:{visitor(request)}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
     try:
-        asked = cache.incr(key)
-    except ValueError:  # expired between the two: this request starts it again
-        cache.add(key, 1, timeout=seconds + 1)
-        asked = 1
+        cache.add(key, 0, timeout=seconds + 1)
+        try:
+            asked = cache.incr(key)
+        except ValueError:  # expired between the two: this request starts it again
+            cache.add(key, 1, timeout=seconds + 1)
+            asked = 1
+    except Exception:
+        # The cache server (Redis) is away: the request is not counted rather than refused or
+        # answered with an error; django-axes, in the database, still stops password guessing.
+        logger.warning("Rate limit %s not counted: cache unavailable", scope, exc_info=True)
+        return None
     if asked <= count:
         return None
     return max(1, math.ceil((window + 1) * seconds - now))

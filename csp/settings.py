@@ -8,7 +8,6 @@ message naming the variable; see ``csp.env``.
 from __future__ import annotations
 
 import datetime
-import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,7 +17,9 @@ from csp.env import (
     database_from_url,
     env_bool,
     env_choice,
+    env_dotted_path,
     env_int,
+    env_json_object,
     env_list,
     env_rate,
     env_str,
@@ -147,12 +148,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
-# The cache: each process's memory by default, Redis when CACHE_URL names one. The pages keep
-# entries here (csp.caching), keyed by what their visitor may see and by the data's change
-# stamp; so do the rate limits' counters (csp/ratelimit.py): set CACHE_URL to a Redis server
-# when there are several app servers (or gunicorn workers), so they count together.
-CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
-
 # Requests one visitor (an account, else a client address) may make in a window of seconds.
 RATE_LIMITS = {
     # An agency's progress report is a PDF laid out for it: seconds of a worker's time.
@@ -179,6 +174,27 @@ ANONYMOUS_EXPORT_MAX_ACTIONS = env_int("ANONYMOUS_EXPORT_MAX_ACTIONS", 5000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache (csp.caching): each process's memory by default, Redis when CACHE_URL names one.
+# Entries are keyed by what their visitor may see and by the data's change stamp. The rate
+# limits' counters (csp/ratelimit.py) are kept here too: with several app servers (or gunicorn
+# workers) CACHE_URL must name a Redis server, so they count together.
+CACHES = {"default": {**cache_from_url(env_str("CACHE_URL")), "KEY_PREFIX": "csp"}}
+
+# Sessions are kept in the database, which every app server reads. SESSION_STORE=cached_db
+# keeps a copy in the cache too (one query less per request), which must then be Redis: one
+# process's memory would keep a signed-out session alive in the others. csp.sessions does
+# without the cache while Redis is away, and keeps each copy at most SESSION_CACHE_SECONDS.
+SESSION_STORE = env_choice("SESSION_STORE", {"db", "cached_db"}, "db")
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 60, minimum=1)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+if SESSION_STORE == "cached_db":
+    if CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        raise ImproperlyConfigured(
+            "SESSION_STORE: cached_db needs CACHE_URL to name the Redis server every app "
+            "server shares"
+        )
+    SESSION_ENGINE = "csp.sessions"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -198,10 +214,17 @@ MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the static files each app server serves (WhiteNoise).
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Every file the app keeps (uploads waiting between the import's steps) goes through Django's
+# storage API (``default_storage``), never a path: a folder (MEDIA_ROOT) by default, which
+# every app server and worker must share; with several machines, S3-compatible object storage
+# or any other backend by configuration, e.g. django-storages':
+# FILE_STORAGE=storages.backends.s3.S3Storage FILE_STORAGE_OPTIONS='{"bucket_name": "csp"}'.
+FILE_STORAGE = env_dotted_path("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_STORAGE, "OPTIONS": env_json_object("FILE_STORAGE_OPTIONS")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -258,12 +281,7 @@ LOGGING = {
 # Background work (long scrutiny reports) with the Django tasks API. By default the tasks wait
 # in the database and `manage.py db_worker` runs them: no other server to keep. Any Django
 # tasks backend can be named instead, e.g. django_tasks_rq.RQBackend with REDIS_URL set.
-TASKS_BACKEND = env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
-if not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+", TASKS_BACKEND):
-    raise ImproperlyConfigured(
-        f"TASKS_BACKEND: expected a backend's dotted path such as "
-        f"django_tasks_db.DatabaseBackend, got {TASKS_BACKEND!r}"
-    )
+TASKS_BACKEND = env_dotted_path("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
 if TASKS_BACKEND.startswith("django_tasks_rq."):
     REDIS_URL = env_str("REDIS_URL")

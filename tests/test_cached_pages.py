@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.cast import build_cast
@@ -126,3 +127,61 @@ def test_evidence_added_to_an_update_shows_on_the_action_page_at_once(client, ca
     evidence = Evidence(update=update, name="minutes.pdf", kind="pdf", size=5)
     evidence.file.save("minutes.pdf", ContentFile(b"%PDF-"), save=True)
     assert "minutes.pdf" in client.get(url(cast, "action")).content.decode()
+
+
+def test_whether_a_visitor_follows_an_action_is_theirs_alone(client, cast, caplog):
+    """The follow form (issue 12) is outside the action page's cached parts: bob, who sees what
+    alice sees, is never told he follows what she follows, nor sent her form's CSRF token."""
+    from csp.models import ActionWatch
+
+    ActionWatch.objects.create(user=cast.alice, action=cast.hub)
+    client.force_login(cast.alice)
+    assert "You follow this action" in client.get(url(cast, "action")).content.decode()
+    bob = Client()
+    bob.force_login(cast.bob)
+    page = bob.get(url(cast, "action")).content.decode()
+    assert "You follow this action" not in page
+    assert "Follow this action" in page
+    # Kept out of the cached parts, not merely refused by them (which would cache nothing).
+    assert "CSRF token: not cached" not in caplog.text
+
+
+def test_a_cached_part_holding_a_csrf_token_is_shown_but_never_kept(rf, cast, caplog):
+    from django.middleware.csrf import get_token
+    from django.template import Context, Template
+
+    from csp.caching import PageCache
+
+    fragment = Template(
+        '{% load csp_tags %}{% pagecache "form" 1 %}<form>{% csrf_token %}</form>{% endpagecache %}'
+    )
+    tokens = []
+    for _ in range(2):
+        request = rf.get("/")
+        request.user = cast.alice
+        get_token(request)
+        html = fragment.render(
+            Context({"page_cache": PageCache(cast.alice), "csrf_token": get_token(request)})
+        )
+        tokens.append(html)
+    assert tokens[0] != tokens[1]  # each visitor's own
+    assert "holds a form's CSRF token: not cached" in caplog.text
+
+
+def test_new_evidence_shows_on_the_action_page_at_once(client, cast):
+    """Evidence (issue 12) is listed with its update on the action page, a cached part."""
+    from django.core.files.base import ContentFile
+
+    from csp.models import Evidence
+
+    update = cast.hub.updates.filter(period__quarter=1).first()
+    client.force_login(cast.alice)
+    assert "hub-minutes.pdf" not in client.get(url(cast, "action")).content.decode()
+    Evidence.objects.create(
+        update=update,
+        file=ContentFile(b"%PDF-1.4 minutes", name="hub-minutes.pdf"),
+        name="hub-minutes.pdf",
+        kind="pdf",
+        size=16,
+    )
+    assert "hub-minutes.pdf" in client.get(url(cast, "action")).content.decode()

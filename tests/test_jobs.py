@@ -288,3 +288,72 @@ def test_a_worker_starting_a_job_gives_up_the_dead_ones_first(cast, monkeypatch,
     render_report.call(render.pk)
     dead.refresh_from_db()
     assert dead.state == RenderState.FAILED
+
+
+def test_a_job_waiting_for_a_task_its_queue_lost_is_given_up(cast, settings):
+    """Redis restarted without persistence loses what waited in it: the job must not wait for
+    ever (the progress page would say 'waiting to start' for good)."""
+    from csp.models import ImportJob
+    from csp.models.jobs import JobState
+
+    # A backend that answers for its tasks (RQ does too); the tests' own keeps no results.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    old = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALE_SECONDS + 5)
+    lost = ImportJob.objects.create(
+        partnership=cast.castle, token="lost", options={}, task_id=str(uuid.uuid4())
+    )
+    fresh = ImportJob.objects.create(
+        partnership=cast.castle, token="fresh", options={}, task_id=str(uuid.uuid4())
+    )
+    ImportJob.objects.filter(pk=lost.pk).update(created_at=old)
+    ImportJob.give_up_stale()
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert lost.state == JobState.FAILED
+    assert "its task was lost from the queue" in lost.error and "Try again" in lost.error
+    # Just queued: its worker may simply not have got to it yet.
+    assert fresh.state == JobState.QUEUED
+
+
+def test_a_queue_that_cannot_be_asked_has_not_lost_the_task(cast, settings, monkeypatch):
+    from django_tasks_db.backend import DatabaseBackend
+
+    from csp.models import ImportJob
+    from csp.models.jobs import JobState
+
+    def away(task_id):  # type: ignore[no-untyped-def]
+        raise ConnectionError("Redis away")
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    monkeypatch.setattr(DatabaseBackend, "get_result", away)
+    job = ImportJob.objects.create(
+        partnership=cast.castle, token="t", options={}, task_id=str(uuid.uuid4())
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    ImportJob.give_up_stale()
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED
+
+
+def test_a_job_waiting_for_a_task_that_ended_without_it_is_given_up(cast, settings):
+    """RQ fails the task of a worker that died between taking it and starting the job: the job,
+    never claimed, would wait for ever."""
+    from django_tasks.base import TaskResultStatus
+
+    from csp.models import ImportJob
+    from csp.models.jobs import JobState
+    from csp.tasks import import_spreadsheet
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    job = ImportJob.objects.create(partnership=cast.castle, token="t", options={})
+    task = import_spreadsheet.enqueue(job.pk)
+    DBTaskResult.objects.filter(pk=task.id).update(status=TaskResultStatus.FAILED)
+    ImportJob.objects.filter(pk=job.pk).update(
+        task_id=str(task.id), created_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    ImportJob.give_up_stale()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "its task ended before the job began" in job.error

@@ -15,6 +15,9 @@ LOWER = sorted([*(CSP / "models").glob("*.py"), CSP / "access.py", CSP / "quarte
 UPPER = ("csp.reports", "csp.views", "csp.tasks")
 # Modules other engineers own at the moment; their function-level imports are not ours to move.
 NOT_OURS = {"importers", "migrations"}
+# AppConfig.ready, Django's one place for connecting receivers once the models are loaded: an
+# import there waits for the app registry (csp.caching's write watcher), it dodges no circle.
+APP_CONFIG = CSP / "apps.py"
 
 
 def imports(path: Path) -> list[tuple[str, bool]]:
@@ -45,7 +48,7 @@ def test_no_module_of_ours_imports_another_inside_a_function():
     dodged = [
         f"{path.relative_to(CSP)}: {name}"
         for path in CSP.rglob("*.py")
-        if not NOT_OURS & set(path.relative_to(CSP).parts)
+        if not NOT_OURS & set(path.relative_to(CSP).parts) and path != APP_CONFIG
         for name, in_function in imports(path)
         if in_function
         and name.split(".")[0] == "csp"

@@ -1,5 +1,6 @@
 """Settings come from the environment, and a malformed value stops start-up naming the variable."""
 
+import json
 import os
 import subprocess
 import sys
@@ -141,10 +142,11 @@ def test_the_cache_is_each_process_s_memory_unless_cache_url_names_redis():
 
     assert cache_from_url("")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
     for url in ("redis://127.0.0.1:6379/1", "rediss://cache.internal:6380/0", "unix:///r.sock"):
-        assert cache_from_url(url) == {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": url,
-        }
+        entry = cache_from_url(url)
+        assert entry["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        assert entry["LOCATION"] == url
+        # A server that stops answering must not hold a page for long.
+        assert entry["OPTIONS"] == {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def test_an_unknown_cache_url_stops_start_up_naming_it():
@@ -177,12 +179,89 @@ def test_a_rate_limit_is_requests_per_seconds(monkeypatch):
 def test_the_cache_is_each_process_unless_redis_is_named():
     assert cache_from_url("")["BACKEND"].endswith("LocMemCache")
     redis = cache_from_url("redis://cache.internal:6379/1")
-    assert redis == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://cache.internal:6379/1",
-    }
-    with pytest.raises(ImproperlyConfigured, match="CACHE_URL: unsupported scheme 'memcached'"):
+    assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis["LOCATION"] == "redis://cache.internal:6379/1"
+    with pytest.raises(ImproperlyConfigured, match="CACHE_URL: expected redis://host:port/db"):
         cache_from_url("memcached://x:11211")
+
+
+def settings_value(expression: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Print ``expression`` over the real settings (``s``) imported with these variables."""
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", f"import json, csp.settings as s; print(json.dumps({expression}))"],
+        cwd=ROOT,
+        env=clean | {"DEBUG": "1"} | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_files_are_kept_by_the_storage_the_environment_names():
+    result = settings_value("s.STORAGES['default']")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {},
+    }
+    s3 = settings_value(
+        "s.STORAGES['default']",
+        FILE_STORAGE="storages.backends.s3.S3Storage",
+        FILE_STORAGE_OPTIONS='{"bucket_name": "csp-files", "endpoint_url": "https://s3.example"}',
+    )
+    assert s3.returncode == 0, s3.stderr
+    assert json.loads(s3.stdout) == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {"bucket_name": "csp-files", "endpoint_url": "https://s3.example"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FILE_STORAGE": "s3 please"}, "FILE_STORAGE: expected a class's dotted path"),
+        ({"FILE_STORAGE_OPTIONS": "{bucket: csp}"}, "FILE_STORAGE_OPTIONS: not valid JSON"),
+        ({"FILE_STORAGE_OPTIONS": '["csp"]'}, "FILE_STORAGE_OPTIONS: expected a JSON object"),
+        ({"TASKS_BACKEND": "rq"}, "TASKS_BACKEND: expected a class's dotted path"),
+        ({"SESSION_STORE": "redis"}, "SESSION_STORE: expected one of cached_db, db"),
+        # Each app server's own memory would keep a signed-out session alive in the others.
+        ({"SESSION_STORE": "cached_db"}, "SESSION_STORE: cached_db needs CACHE_URL"),
+    ],
+)
+def test_a_wrong_storage_or_session_setting_stops_start_up_naming_it(env, message):
+    result = settings_value("1", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_sessions_are_in_the_database_unless_cached_db_with_redis_is_asked_for():
+    default = settings_value("s.SESSION_ENGINE")
+    assert json.loads(default.stdout) == "django.contrib.sessions.backends.db"
+    cached = settings_value(
+        "[s.SESSION_ENGINE, s.SESSION_CACHE_SECONDS]",
+        SESSION_STORE="cached_db",
+        CACHE_URL="redis://cache.internal:6379/0",
+    )
+    assert cached.returncode == 0, cached.stderr
+    assert json.loads(cached.stdout) == ["csp.sessions", 60]
+
+
+def test_the_rq_backend_and_its_worker_are_set_by_the_environment():
+    result = settings_value(
+        "[s.TASKS['default']['BACKEND'], s.RQ_QUEUES['default']['URL'], "
+        "'django_rq' in s.INSTALLED_APPS]",
+        TASKS_BACKEND="django_tasks_rq.RQBackend",
+        REDIS_URL="redis://queue.internal:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "django_tasks_rq.RQBackend",
+        "redis://queue.internal:6379/1",
+        True,
+    ]
 
 
 @pytest.mark.parametrize(

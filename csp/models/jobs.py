@@ -28,7 +28,9 @@ from typing import Any, ClassVar, TypeVar
 from django.conf import settings
 from django.db import DatabaseError, models
 from django.utils import timezone
+from django_tasks import default_task_backend
 from django_tasks.base import TaskResultStatus
+from django_tasks.exceptions import TaskResultDoesNotExist
 from django_tasks_db.models import DBTaskResult
 
 logger = logging.getLogger(__name__)
@@ -298,7 +300,8 @@ class BackgroundJob(models.Model):
         """Give up every job of this kind whose worker has stopped; how many were.
 
         Also: a job still waiting whose task a worker took more than ``JOB_STALE_SECONDS`` ago
-        (the worker died between taking the task and starting the job), and the queue's rows
+        (the worker died between taking the task and starting the job), one waiting longer than
+        that for a task its queue no longer holds or holds as ended, and the queue's rows
         left running for jobs that finished (it died between the two).
         """
         given_up = sum(job.give_up_if_stale() for job in cls.objects.filter(state=JobState.RUNNING))
@@ -312,6 +315,15 @@ class BackgroundJob(models.Model):
             job = waiting[task_id]
             if job.fail(job.stopped_message("it stopped before it began")):
                 fail_task_row(job.task_id, "Its worker stopped before the job began.")
+                given_up += 1
+        # Waiting for a task its queue no longer holds (Redis restarted without persistence, a
+        # queue flushed) or holds as ended (RQ fails the task of a worker that died holding it):
+        # nothing will ever run it.
+        old = cls.objects.filter(state=JobState.QUEUED, created_at__lt=stale).exclude(task_id="")
+        for job in old:
+            why = task_gone(job.task_id)
+            if why and job.fail(job.stopped_message(why)):
+                logger.warning("Gave up %s: %s", job._label, why)
                 given_up += 1
         finished = _by_task(
             dict(
@@ -345,6 +357,28 @@ def _by_task(by_task_id: dict[str, T]) -> dict[uuid.UUID, T]:
         except ValueError:
             continue
     return found
+
+
+def task_gone(task_id: str) -> str | None:
+    """Why the tasks backend will never run task ``task_id`` (it holds no such task, or holds it
+    as ended), or ``None``.
+
+    Asked only of a job still waiting: a task that ended without it ever starting never will.
+    A queue that cannot be asked (Redis away) or a backend that keeps no results has lost
+    nothing: only a definite answer counts.
+    """
+    if not default_task_backend.supports_get_result:
+        return None
+    try:
+        result = default_task_backend.get_result(task_id)
+    except TaskResultDoesNotExist:
+        return "its task was lost from the queue"
+    except Exception:
+        logger.warning("Could not ask the task queue about task %s", task_id, exc_info=True)
+        return None
+    if result.status in (TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL):
+        return "its task ended before the job began"
+    return None
 
 
 def fail_task_row(task_id: str, why: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -12,6 +13,8 @@ from django.utils.safestring import mark_safe
 
 from csp.cycle import STATE_LABELS
 from csp.models import UpdateStatus
+
+logger = logging.getLogger(__name__)
 
 register = template.Library()
 
@@ -151,6 +154,25 @@ class PageCacheNode(template.Node):
         if page is None:
             return self.nodelist.render(context)
         parts = tuple(str(value.resolve(context)) for value in self.values)
-        return page.get_or_set(
-            f"fragment:{self.name}", parts, lambda: self.nodelist.render(context)
-        )
+
+        def fragment() -> str:
+            html = self.nodelist.render(context)
+            if CSRF_FIELD in html:
+                raise _Uncacheable(html)
+            return html
+
+        try:
+            return page.get_or_set(f"fragment:{self.name}", parts, fragment)  # type: ignore[no-any-return]
+        except _Uncacheable as uncached:
+            # Another visitor would be sent this one's token (and its form refused): shown,
+            # never kept. The template is wrong; the page still answers.
+            logger.error("{%% pagecache %s %%} holds a form's CSRF token: not cached", self.name)
+            return uncached.html
+
+
+CSRF_FIELD = 'name="csrfmiddlewaretoken"'
+
+
+class _Uncacheable(Exception):
+    def __init__(self, html: str) -> None:
+        self.html = html
