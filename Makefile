@@ -32,13 +32,14 @@ demo: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(MANAGE) runserver 127.0.0.1:8000
 
-## The whole test suite, on SQLite, or on the database DATABASE_URL names.
+## The whole test suite, on SQLite, or on the database DATABASE_URL names, on every core
+## (pytest-xdist: each worker has its own test database).
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto
 
 ## The same suite on a local PostgreSQL 15 server, started if need be.
 test-postgres: install
-	url=$$(scripts/postgres-test-server) && DATABASE_URL=$$url $(VENV)/bin/pytest
+	url=$$(scripts/postgres-test-server) && DATABASE_URL=$$url $(VENV)/bin/pytest -n auto
 
 lint: install
 	$(VENV)/bin/ruff check .
