@@ -181,7 +181,10 @@ def test_the_cache_is_each_process_unless_redis_is_named():
     redis = cache_from_url("redis://cache.internal:6379/1")
     assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert redis["LOCATION"] == "redis://cache.internal:6379/1"
-    with pytest.raises(ImproperlyConfigured, match="CACHE_URL: expected redis://host:port/db"):
+    with pytest.raises(
+        ImproperlyConfigured,
+        match="CACHE_URL: unsupported scheme 'memcached'; expected redis://host:port/db",
+    ):
         cache_from_url("memcached://x:11211")
 
 
